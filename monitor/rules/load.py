@@ -1,0 +1,109 @@
+"""Loading rule files: YAML -> validated specs -> one compiled `RuleSet`.
+
+Every problem found, in every file, is reported at once as `path:line:col: message`, so an
+operator fixes a whole file in one pass. `lists:` are shared by all files of a rule set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from monitor.errors import Problem, RuleError
+from monitor.rules.compile import CompiledRule, Compiler
+from monitor.rules.match import RuleSet
+from monitor.rules.schema import RuleFileSpec
+from monitor.yamlsrc import Locator, load_yaml
+
+RULE_SUFFIXES = (".yaml", ".yml")
+
+
+def rule_files(paths: Iterable[Path]) -> list[Path]:
+    """The rule files named, folders expanded to their *.yaml/*.yml files (sorted)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file()))
+        else:
+            files.append(path)
+    return files
+
+
+def load_rules(paths: Iterable[Path]) -> RuleSet:
+    """Load and compile every rule in `paths`; raise RuleError listing every problem."""
+    problems: list[Problem] = []
+    parsed: list[tuple[Path, RuleFileSpec, Locator]] = []
+    for file in rule_files(paths):
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(str(file), 1, 1, f"cannot read rule file ({exc})"))
+            continue
+        data, locator, yaml_problems = load_yaml(text, str(file))
+        problems.extend(yaml_problems)
+        if data is None:
+            continue
+        spec = validate(data, locator, problems)
+        if spec is not None:
+            parsed.append((file, spec, locator))
+
+    lists: dict[str, list[str]] = {}
+    for _, spec, locator in parsed:
+        for name, terms in spec.lists.items():
+            if name in lists:
+                problems.append(locator.problem(("lists", name), f"list '{name}' is defined twice", key=True))
+            lists[name] = terms
+
+    compiled: list[CompiledRule] = []
+    seen: dict[str, str] = {}
+    for file, spec, locator in parsed:
+        compiler = Compiler(lists, locator, problems)
+        for index, rule in enumerate(spec.rules):
+            loc = ("rules", index)
+            if rule.id in seen:
+                problems.append(locator.problem(loc + ("id",), f"duplicate rule id '{rule.id}' (first defined in {seen[rule.id]})"))
+                continue
+            seen[rule.id] = str(file)
+            if rule.key is not None and rule.alert != "new-figure":
+                problems.append(locator.problem(loc + ("key",), "key: only applies with alert: new-figure", key=True))
+            evaluate = compiler.node(rule.match, loc + ("match",))
+            compiled.append(CompiledRule(rule, evaluate, str(file)))
+    if problems:
+        raise RuleError(problems)
+    return RuleSet(tuple(compiled))
+
+
+def validate(data: Any, locator: Locator, problems: list[Problem]) -> RuleFileSpec | None:
+    """Validate parsed YAML against the rule file schema, collecting located problems."""
+    if not isinstance(data, dict):
+        problems.append(locator.problem((), "a rule file is a mapping with 'rules:' (and optionally 'lists:')"))
+        return None
+    try:
+        return RuleFileSpec.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(located_errors(exc, locator))
+        return None
+
+
+def located_errors(exc: ValidationError, locator: Locator) -> list[Problem]:
+    """pydantic errors as `path:line:col: message`, naming the offending key or value."""
+    problems: list[Problem] = []
+    for error in exc.errors():
+        # union branch tags ("str", "term", "node") are not part of the data path
+        loc = tuple(p for p in error["loc"] if isinstance(p, int) or p not in ("str", "term", "node"))
+        where = ".".join(str(p) for p in loc) or "top level"
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            message = f"unknown key '{loc[-1]}' in {'.'.join(map(str, loc[:-1])) or 'top level'}"
+            problems.append(locator.problem(loc, message, key=True))
+            continue
+        if kind == "missing":
+            message = f"missing required key '{loc[-1]}' in {'.'.join(map(str, loc[:-1])) or 'top level'}"
+            problems.append(locator.problem(loc[:-1], message))
+            continue
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(locator.problem(loc, f"{where}: {message}"))
+    return problems

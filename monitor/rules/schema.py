@@ -1,0 +1,160 @@
+"""The shape of a rule file, validated before any rule is compiled.
+
+pydantic models with `extra="forbid"`, so a misspelt key is an error that names the key; the
+loader turns each validation error into `path:line:col: message`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from monitor.timeutil import parse_duration
+
+Severity = Literal["info", "low", "medium", "high", "critical"]
+FieldName = Literal["title", "summary", "text"]
+SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class TermSpec(_Strict):
+    """`{term: WHO, case: true}`: a term with options."""
+
+    term: str = Field(min_length=1)
+    case: bool = False
+
+
+def _kind(value: Any) -> str:
+    """Which model a list item is, so that errors speak of one model, not of each guess."""
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, dict) and "term" in value:
+        return "term"
+    if isinstance(value, dict):
+        return "node"
+    return "str"  # reported as "Input should be a valid string"
+
+
+TermLike = Annotated[
+    Union[Annotated[str, Tag("str")], Annotated[TermSpec, Tag("term")]], Discriminator(_kind)
+]
+
+
+class NearSpec(_Strict):
+    """`near: {terms: [[...], [...]], within: N}`: terms of each group within N words."""
+
+    terms: list[list[TermLike]] = Field(min_length=2)
+    within: int = Field(5, ge=0, le=100)
+    same_sentence: bool = True
+
+
+class FigureSpec(_Strict):
+    """`figure: {near: [...], within, at_least, at_most, as}`: a count of people."""
+
+    near: list[TermLike] = Field(min_length=1)
+    within: int = Field(8, ge=0, le=100)
+    at_least: int | None = Field(None, ge=0)
+    at_most: int | None = Field(None, ge=0)
+    as_: str = Field("figures", alias="as", pattern=r"^[a-z][a-z0-9_]*$")
+    same_sentence: bool = True
+
+
+class PlaceSpec(_Strict):
+    """`place: {near: [...], within, in: [...], as}`: a place name, optionally near terms."""
+
+    near: list[TermLike] | None = None
+    within: int = Field(6, ge=0, le=100)
+    in_: list[str] = Field(alias="in", min_length=1)
+    as_: str = Field("places", alias="as", pattern=r"^[a-z][a-z0-9_]*$")
+    same_sentence: bool = True
+
+
+class NodeSpec(_Strict):
+    """A node: every key present must hold (several keys in one mapping are ANDed)."""
+
+    any: list[Item] | None = None
+    all: list[Item] | None = None
+    none: list[Item] | None = None
+    near: NearSpec | None = None
+    figure: FigureSpec | None = None
+    place: PlaceSpec | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> NodeSpec:
+        if not self.model_fields_set:
+            raise ValueError("a node needs one of any, all, none, near, figure, place")
+        return self
+
+
+Item = Annotated[
+    Union[
+        Annotated[str, Tag("str")],
+        Annotated[TermSpec, Tag("term")],
+        Annotated[NodeSpec, Tag("node")],
+    ],
+    Discriminator(_kind),
+]
+NodeSpec.model_rebuild()
+
+
+class Expectation(_Strict):
+    match: bool
+    figures: list[int] | None = None
+    captures: dict[str, list[str]] | None = None
+
+
+class Example(_Strict):
+    text: str
+    title: str | None = None
+    expect: Expectation
+
+
+class SourceSpec(_Strict):
+    tags: list[str] = []
+    domains: list[str] = []
+    exclude_domains: list[str] = []
+
+
+class RuleSpec(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    title: str | None = None
+    description: str | None = None
+    tags: list[str] = []
+    severity: Severity = "medium"
+    fields: list[FieldName] = Field(["title", "summary", "text"], min_length=1)
+    match: NodeSpec
+    alert: Literal["every", "new-figure", "once-per-story"] = "every"
+    key: str | None = None
+    sources: SourceSpec | None = None
+    languages: list[str] | None = None
+    max_age: str | None = None
+    examples: list[Example] = []
+
+    @field_validator("max_age")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @property
+    def display_title(self) -> str:
+        return self.title or re.sub(r"-", " ", self.id).capitalize()
+
+
+class RuleFileSpec(_Strict):
+    lists: dict[str, list[str]] = {}
+    rules: list[RuleSpec] = []
