@@ -1,0 +1,276 @@
+"""monitor.yaml: one typed, resolved `Config`; the only module that reads os.environ.
+
+Order of precedence: environment (MONITOR_DATABASE_URL, and the variables the file names for
+secrets), then the file, then defaults. Relative paths resolve against the config file's
+folder. Every error is `path:line:col: message`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from monitor.errors import ConfigError, Problem
+from monitor.rules.load import located_errors
+from monitor.schedule import Schedule, parse_schedule
+from monitor.timeutil import parse_duration
+from monitor.yamlsrc import Locator, load_yaml
+
+WEBHOOK_FORMATS = ("generic", "slack", "discord", "teams", "mattermost")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _duration(value: str | None) -> str | None:
+    if value is not None:
+        parse_duration(value)
+    return value
+
+
+class FeedModel(_Strict):
+    url: str = Field(pattern=r"^https?://\S+$")
+    interval: str = "10m"
+    tags: list[str] = []
+    first_poll_max_age: str | None = None
+
+    _check_interval = field_validator("interval", "first_poll_max_age")(_duration)
+
+
+class SmtpModel(_Strict):
+    host: str
+    port: int = Field(25, ge=1, le=65535)
+    starttls: bool = False
+    tls: bool = False
+    username: str | None = None
+    password_env: str | None = None
+    from_: str = Field("News Monitor <alerts@localhost>", alias="from")
+    timeout: float = Field(30.0, gt=0)
+
+
+class WebhookModel(_Strict):
+    url: str | None = None
+    url_env: str | None = None
+    format: Literal["generic", "slack", "discord", "teams", "mattermost"] = "generic"
+    secret_env: str | None = None
+
+    @model_validator(mode="after")
+    def _one_url(self) -> WebhookModel:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("a webhook needs exactly one of url or url_env")
+        return self
+
+
+class SubscriptionModel(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    email: str | list[str] | None = None
+    webhook: WebhookModel | None = None
+    rules: list[str] = []
+    tags: list[str] = []
+    schedule: str = "immediate"
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        parse_schedule(value)
+        return value
+
+    @model_validator(mode="after")
+    def _target_and_filter(self) -> SubscriptionModel:
+        if (self.email is None) == (self.webhook is None):
+            raise ValueError(f"subscription '{self.name}' needs exactly one target: email or webhook")
+        if not self.rules and not self.tags:
+            raise ValueError(f"subscription '{self.name}' needs rules or tags to say what it receives")
+        return self
+
+
+class ConfigModel(_Strict):
+    database: str = "sqlite:///monitor.db"
+    rules: str | list[str] = "rules/"
+    templates: str | None = None
+    allow_private_networks: bool = False
+    first_poll_max_age: str = "48h"
+    feeds: list[FeedModel] = Field(min_length=1)
+    smtp: SmtpModel | None = None
+    subscriptions: list[SubscriptionModel] = []
+
+    _check_age = field_validator("first_poll_max_age")(_duration)
+
+
+# -- the resolved configuration handed to the rest of the program ---------------------------
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    url: str
+    interval: timedelta
+    tags: tuple[str, ...]
+    first_poll_max_age: timedelta
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    starttls: bool
+    tls: bool
+    username: str | None
+    password: str | None
+    sender: str
+    timeout: float
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    url: str
+    format: str
+    secret: str | None
+
+
+@dataclass(frozen=True)
+class SubscriptionConfig:
+    name: str
+    rules: tuple[str, ...]
+    tags: tuple[str, ...]
+    schedule: Schedule
+    email: tuple[str, ...] = ()
+    webhook: WebhookTarget | None = None
+
+    def wants(self, rule: str, tags: tuple[str, ...]) -> bool:
+        return rule in self.rules or bool(set(self.tags) & set(tags))
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    database_url: str
+    rule_paths: tuple[Path, ...]
+    templates_dir: Path | None
+    allow_private_networks: bool
+    feeds: tuple[FeedConfig, ...]
+    smtp: SmtpConfig | None
+    subscriptions: tuple[SubscriptionConfig, ...]
+
+
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read, validate and resolve a config file; raise ConfigError with every problem found."""
+    environ = os.environ if environ is None else environ
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([Problem(str(path), 1, 1, f"cannot read config ({exc})")]) from None
+    data, locator, problems = load_yaml(text, str(path))
+    if problems:
+        raise ConfigError(problems)
+    if not isinstance(data, dict):
+        raise ConfigError([locator.problem((), "a config file is a mapping with at least 'feeds:'")])
+    data = _expand_env(data, (), environ, locator, problems)
+    if problems:
+        raise ConfigError(problems)
+    try:
+        model = ConfigModel.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(located_errors(exc, locator)) from None
+    config = _resolve(model, path, environ, locator, problems)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _expand_env(
+    value: Any, at: tuple[str | int, ...], environ: Mapping[str, str], locator: Locator, problems: list[Problem]
+) -> Any:
+    """Replace ${VAR} in string values; a missing variable is an error at its place."""
+    if isinstance(value, dict):
+        return {k: _expand_env(v, at + (k,), environ, locator, problems) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, at + (i,), environ, locator, problems) for i, v in enumerate(value)]
+    if isinstance(value, str):
+
+        def substitute(m: re.Match[str]) -> str:
+            if m.group(1) not in environ:
+                problems.append(locator.problem(at, f"environment variable {m.group(1)} is not set"))
+                return ""
+            return environ[m.group(1)]
+
+        return _ENV_REF.sub(substitute, value)
+    return value
+
+
+def _resolve(
+    model: ConfigModel, path: Path, environ: Mapping[str, str], locator: Locator, problems: list[Problem]
+) -> Config:
+    base = path.parent.resolve()
+
+    def secret(name: str | None, at: tuple[str | int, ...]) -> str | None:
+        if name is None:
+            return None
+        if not environ.get(name):
+            problems.append(locator.problem(at, f"environment variable {name} is not set"))
+            return None
+        return environ[name]
+
+    smtp = None
+    if model.smtp is not None:
+        s = model.smtp
+        smtp = SmtpConfig(
+            s.host, s.port, s.starttls, s.tls, s.username,
+            secret(s.password_env, ("smtp", "password_env")), s.from_, s.timeout,
+        )  # fmt: skip
+    subscriptions = []
+    names: set[str] = set()
+    for i, sub in enumerate(model.subscriptions):
+        at = ("subscriptions", i)
+        if sub.name in names:
+            problems.append(locator.problem(at + ("name",), f"duplicate subscription name '{sub.name}'"))
+        names.add(sub.name)
+        if sub.email is not None and smtp is None:
+            problems.append(locator.problem(at + ("email",), "an email subscription needs an smtp: section"))
+        webhook = None
+        if sub.webhook is not None:
+            w = sub.webhook
+            url = w.url or secret(w.url_env, at + ("webhook", "url_env")) or ""
+            webhook = WebhookTarget(url, w.format, secret(w.secret_env, at + ("webhook", "secret_env")))
+        emails = (sub.email,) if isinstance(sub.email, str) else tuple(sub.email or ())
+        subscriptions.append(
+            SubscriptionConfig(sub.name, tuple(sub.rules), tuple(sub.tags), parse_schedule(sub.schedule), emails, webhook)
+        )
+    default_age = parse_duration(model.first_poll_max_age)
+    feeds = tuple(
+        FeedConfig(
+            f.url,
+            parse_duration(f.interval),
+            tuple(f.tags),
+            parse_duration(f.first_poll_max_age) if f.first_poll_max_age else default_age,
+        )
+        for f in model.feeds
+    )
+    rules = [model.rules] if isinstance(model.rules, str) else model.rules
+    return Config(
+        path=path,
+        database_url=resolve_database_url(environ.get("MONITOR_DATABASE_URL") or model.database, base),
+        rule_paths=tuple(base / r for r in rules),
+        templates_dir=base / model.templates if model.templates else None,
+        allow_private_networks=model.allow_private_networks,
+        feeds=feeds,
+        smtp=smtp,
+        subscriptions=tuple(subscriptions),
+    )
+
+
+def resolve_database_url(url: str, base: Path) -> str:
+    """Relative SQLite paths resolve against the config folder; postgresql:// gets our driver."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+        return "sqlite:///" + str(base / url[len("sqlite:///") :])
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url

@@ -1,0 +1,83 @@
+"""Main-text extraction: the only module that imports trafilatura.
+
+Extraction is CPU-bound, so the pipeline runs `extract_html` in a process pool sized to the
+cores (`make_pool`); it is a plain top-level function so it can be pickled to a worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import trafilatura
+
+# Pages with more elements than this are not articles worth the CPU (or are hostile).
+MAX_TREE_SIZE = 100_000
+
+
+@dataclass(frozen=True)
+class Extracted:
+    text: str
+    title: str | None = None
+    published: datetime | None = None
+    site_name: str | None = None
+    language: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class ExtractFailure:
+    reason: str
+
+
+def extract_html(html: bytes | str, url: str) -> Extracted | ExtractFailure:
+    """Extract the main text and metadata of an article page."""
+    try:
+        doc = trafilatura.bare_extraction(
+            html,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+            favor_precision=True,
+            max_tree_size=MAX_TREE_SIZE,
+        )
+    except Exception as exc:  # trafilatura and lxml raise many types on hostile markup
+        return ExtractFailure(f"extract: failed ({type(exc).__name__}: {exc})")
+    if doc is None or not (doc.text or "").strip():
+        return ExtractFailure("extract: no main text found")
+    return Extracted(
+        text=doc.text.strip(),
+        title=doc.title or None,
+        published=_parse_date(doc.date),
+        site_name=doc.sitename or None,
+        language=doc.language or None,
+        description=doc.description or None,
+    )
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def make_pool(workers: int | None = None) -> Executor:
+    """A process pool for extraction; forkserver so workers never inherit the loop's threads."""
+    workers = workers or os.cpu_count() or 1
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+
+
+async def extract(pool: Executor | None, html: bytes | str, url: str) -> Extracted | ExtractFailure:
+    """Run `extract_html` in `pool` (in this process when pool is None)."""
+    if pool is None:
+        return extract_html(html, url)
+    return await asyncio.get_running_loop().run_in_executor(pool, extract_html, html, url)

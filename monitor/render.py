@@ -1,0 +1,98 @@
+"""Rendering digests: pure, sandboxed, autoescaped.
+
+Templates (shipped in `templates/`, or an operator's folder searched first) run in Jinja's
+ImmutableSandboxedEnvironment, so an operator template cannot reach Python internals, and every
+rendering is capped in size. The template context is declared once, in `digest_context`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup, escape
+
+from monitor import resources
+from monitor.models import Digest, Figure, Hit, Message
+
+MAX_OUTPUT_CHARS = 1_000_000
+SUBJECT_MAX_CHARS = 200
+
+
+class RenderError(Exception):
+    """A template failed or produced too much output."""
+
+
+def make_environment(templates_dir: Path | None = None) -> ImmutableSandboxedEnvironment:
+    loaders = [FileSystemLoader(str(templates_dir))] if templates_dir else []
+    loaders.append(FileSystemLoader(str(resources.templates_dir())))
+    env = ImmutableSandboxedEnvironment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["figure"] = format_figure
+    env.filters["highlight"] = highlight
+    env.filters["oneline"] = one_line
+    return env
+
+
+def render_digest(env: ImmutableSandboxedEnvironment, digest: Digest) -> Message:
+    context = digest_context(digest)
+    subject = one_line(_render(env, "subject.txt.j2", context))[:SUBJECT_MAX_CHARS]
+    return Message(
+        subject=subject,
+        text=_render(env, "digest.txt.j2", context),
+        html=_render(env, "digest.html.j2", context),
+    )
+
+
+def digest_context(digest: Digest) -> dict[str, Any]:
+    """Everything a digest template may use."""
+    return {
+        "subscription": digest.subscription,
+        "created_at": digest.created_at,
+        "alerts": digest.alerts,
+        "rule_titles": list(dict.fromkeys(a.match.title for a in digest.alerts)),
+    }
+
+
+def _render(env: ImmutableSandboxedEnvironment, name: str, context: dict[str, Any]) -> str:
+    try:
+        output = env.get_template(name).render(context)
+    except Exception as exc:  # a broken operator template must not take the worker down
+        raise RenderError(f"render: template {name} failed ({type(exc).__name__}: {exc})") from exc
+    if len(output) > MAX_OUTPUT_CHARS:
+        raise RenderError(f"render: template {name} produced more than {MAX_OUTPUT_CHARS} characters")
+    return output
+
+
+def format_figure(figure: Figure) -> str:
+    """As the article wrote it: "at least 40,000", "tens of thousands"."""
+    return f"{figure.qualifier} {figure.text}" if figure.qualifier else figure.text
+
+
+def one_line(text: str) -> str:
+    """Collapse whitespace, CR and LF included: for subjects and chat titles."""
+    return re.sub(r"\s+", " ", str(text)).strip()
+
+
+def highlight(snippet: str, hits: tuple[Hit, ...], index: int, *, mark: str = "html") -> Markup | str:
+    """Mark the hit spans of snippet `index`: <mark> in HTML (everything else escaped), **..** in text."""
+    spans = sorted({(h.start, h.end) for h in hits if h.snippet == index})
+    pieces: list[str] = []
+    cursor = 0
+    for start, end in spans:
+        if start < cursor:
+            continue  # overlapping hits: keep the first
+        pieces.append(str(escape(snippet[cursor:start])) if mark == "html" else snippet[cursor:start])
+        word = snippet[start:end]
+        pieces.append(f"<mark>{escape(word)}</mark>" if mark == "html" else f"**{word}**")
+        cursor = end
+    pieces.append(str(escape(snippet[cursor:])) if mark == "html" else snippet[cursor:])
+    return Markup("".join(pieces)) if mark == "html" else "".join(pieces)
