@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import trafilatura
+from trafilatura.settings import use_config
 
 # Pages with more elements than this are not articles worth the CPU (or are hostile).
 MAX_TREE_SIZE = 100_000
+_CONFIG = use_config()
+_CONFIG.set("DEFAULT", "max_tree_size", str(MAX_TREE_SIZE))
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class Extracted:
     site_name: str | None = None
     language: str | None = None
     description: str | None = None
+    canonical_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ def extract_html(html: bytes | str, url: str) -> Extracted | ExtractFailure:
             include_comments=False,
             include_tables=False,
             favor_precision=True,
-            max_tree_size=MAX_TREE_SIZE,
+            config=_CONFIG,
         )
     except Exception as exc:  # trafilatura and lxml raise many types on hostile markup
         return ExtractFailure(f"extract: failed ({type(exc).__name__}: {exc})")
@@ -57,6 +61,7 @@ def extract_html(html: bytes | str, url: str) -> Extracted | ExtractFailure:
         site_name=doc.sitename or None,
         language=doc.language or None,
         description=doc.description or None,
+        canonical_url=doc.url or None,
     )
 
 

@@ -8,7 +8,6 @@ moves its subscription's cursor past the alerts it holds, before anything is sen
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,7 +34,8 @@ from sqlalchemy import (
     update,
 )
 
-from monitor.models import Alert, Figure, Hit, Match, Message, PollResult
+from monitor.codec import figure_from_json, figure_to_json, match_from_json, match_to_json
+from monitor.models import Alert, Figure, Match, Message, PollResult
 from monitor.timeutil import as_utc, utcnow
 
 metadata = MetaData()
@@ -289,10 +289,11 @@ class Store:
                          .values(cursor=cursor, last_digest_at=now))  # fmt: skip
         return key
 
-    def advance_subscription(self, subscription: str, cursor: int) -> None:
-        """Skip alerts that no digest of this subscription wants."""
+    def advance_subscription(self, subscription: str, cursor: int, now: datetime) -> None:
+        """A due period with nothing this subscription wants: skip those alerts, restart the clock."""
         with self.engine.begin() as conn:
-            conn.execute(update(subscriptions).where(subscriptions.c.name == subscription).values(cursor=cursor))
+            conn.execute(update(subscriptions).where(subscriptions.c.name == subscription)
+                         .values(cursor=cursor, last_digest_at=now))  # fmt: skip
 
     def due_deliveries(self, now: datetime | None = None, lease: timedelta = timedelta(minutes=5)) -> list[OutboxRow]:
         """Claim pending rows that are due: each claimed row is leased for `lease`."""
@@ -347,34 +348,3 @@ def _feed_state(r: Any) -> FeedState:
         as_utc(r["next_poll_at"]), r["last_status"], r["last_error"], r["last_warning"],
         r["consecutive_failures"], r["items_seen"],
     )  # fmt: skip
-
-
-def figure_to_json(f: Figure) -> dict[str, Any]:
-    return {"value": f.value, "text": f.text, "qualifier": f.qualifier, "approximate": f.approximate}
-
-
-def figure_from_json(d: dict[str, Any]) -> Figure:
-    return Figure(d["value"], d["text"], d.get("qualifier"), d.get("approximate", False))
-
-
-def match_to_json(m: Match) -> dict[str, Any]:
-    return {
-        "rule": m.rule, "title": m.title, "severity": m.severity,
-        "figures": [figure_to_json(f) for f in m.figures],
-        "captures": {k: list(v) for k, v in m.captures.items()},
-        "snippets": list(m.snippets),
-        "hits": [{"term": h.term, "text": h.text, "snippet": h.snippet, "start": h.start, "end": h.end} for h in m.hits],
-    }  # fmt: skip
-
-
-def match_from_json(d: dict[str, Any]) -> Match:
-    return Match(
-        rule=d["rule"], title=d["title"], severity=d["severity"],
-        figures=tuple(figure_from_json(f) for f in d["figures"]),
-        captures={k: tuple(v) for k, v in d["captures"].items()},
-        snippets=tuple(d["snippets"]), hits=tuple(Hit(**h) for h in d["hits"]),
-    )  # fmt: skip
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)

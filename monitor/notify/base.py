@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from monitor.codec import figure_to_json, match_to_json
 from monitor.models import Alert, DeliveryResult, Digest, Figure, Message
 
 __all__ = [
@@ -75,36 +76,21 @@ def isoformat_utc(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def _figure_dict(figure: Figure) -> dict[str, Any]:
-    return {
-        "value": figure.value,
-        "text": figure.text,
-        "qualifier": figure.qualifier,
-        "approximate": figure.approximate,
-    }
-
-
 def _alert_dict(alert: Alert) -> dict[str, Any]:
-    match = alert.match
+    match = match_to_json(alert.match)
     return {
         "id": alert.id,
-        "rule": match.rule,
-        "title": match.title,
-        "severity": match.severity,
+        "rule": match.pop("rule"),
+        "title": match.pop("title"),
+        "severity": match.pop("severity"),
         "article": {
             "url": alert.article_url,
             "title": alert.article_title,
             "published": isoformat_utc(alert.published),
             "site_name": alert.site_name,
         },
-        "figures": [_figure_dict(f) for f in match.figures],
-        "previous_figures": [_figure_dict(f) for f in alert.previous_figures],
-        "captures": {name: list(values) for name, values in match.captures.items()},
-        "snippets": list(match.snippets),
-        "hits": [
-            {"term": h.term, "text": h.text, "snippet": h.snippet, "start": h.start, "end": h.end}
-            for h in match.hits
-        ],
+        **match,  # figures, captures, snippets, hits: the same shape as `replay --json`
+        "previous_figures": [figure_to_json(f) for f in alert.previous_figures],
         "tags": list(alert.tags),
     }
 

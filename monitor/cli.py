@@ -1,0 +1,320 @@
+"""The `monitor` command: a thin layer over the library. Results go to stdout, logs to stderr.
+
+Exit codes: 0 the command did its job (even if some feeds or articles failed: those are in
+the logs and feed health); 1 invalid configuration or rules; 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from monitor import __version__
+from monitor.errors import LocatedError
+
+log = logging.getLogger("monitor")
+
+
+class _Formatter(logging.Formatter):
+    """`time level logger: message key=value ...` with the pipeline's shared keys."""
+
+    KEYS = ("feed_url", "article_url", "rule", "subscription", "delivery_id")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = [f"{k}={getattr(record, k)}" for k in self.KEYS if getattr(record, k, None)]
+        return " ".join([line, *extras])
+
+
+def _setup_logging(verbose: int) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("monitor").setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+    # trafilatura and htmldate log every page they find hard; our own log says what failed
+    for noisy in ("trafilatura", "htmldate", "courlan", "apscheduler.executors", "apscheduler.scheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.INFO)
+
+
+def _fail(error: LocatedError) -> NoReturn:
+    for problem in error.problems:
+        click.echo(str(problem), err=True)
+    sys.exit(1)
+
+
+def _load_config(path: Path) -> Any:
+    from monitor.config import load_config
+
+    try:
+        return load_config(path)
+    except LocatedError as exc:
+        _fail(exc)
+
+
+config_option = click.option(
+    "-c", "--config", "config_path", type=click.Path(path_type=Path), default=Path("monitor.yaml"),
+    show_default=True, help="Config file.",
+)  # fmt: skip
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="news-monitor")
+@click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for debug).")
+def main(verbose: int) -> None:
+    """news-monitor: watch news feeds, match watch rules, send digests.
+
+    Example: monitor demo
+    """
+    _setup_logging(verbose)
+
+
+@main.command()
+def demo() -> None:
+    """Run the whole pipeline once on the seed story, against local servers it starts
+    (feed site, SMTP server, webhook receiver); print the digest received. No internet needed.
+
+    Example: monitor demo
+    """
+    from monitor.demo import describe, run_demo
+
+    logging.getLogger("monitor").setLevel(logging.INFO)
+    result = asyncio.run(run_demo())
+    click.echo(describe(result))
+
+
+@main.command()
+@config_option
+def run(config_path: Path) -> None:
+    """The worker: poll feeds on their schedules, match, send digests; stops on SIGTERM.
+
+    Example: monitor run -c /etc/news-monitor/monitor.yaml
+    """
+    from monitor.scheduler import run_worker
+
+    config = _load_config(config_path)
+    logging.getLogger("monitor").setLevel(logging.INFO)
+    try:
+        asyncio.run(run_worker(config))
+    except LocatedError as exc:
+        _fail(exc)
+
+
+@main.command()
+@config_option
+@click.option("--all", "poll_all", is_flag=True, help="Poll every feed now, whatever its schedule.")
+def once(config_path: Path, poll_all: bool) -> None:
+    """One cycle: poll what is due, match, deliver what is due; then exit (cron-friendly).
+
+    Example: monitor once --all -c monitor.yaml
+    """
+    from monitor.pipeline import open_runtime, run_cycle
+
+    config = _load_config(config_path)
+
+    async def cycle() -> None:
+        async with open_runtime(config, extract_workers=None) as rt:
+            report = await run_cycle(rt, poll_all=poll_all)
+        click.echo(
+            f"polled {report.feeds_polled} feeds ({report.feeds_failed} failed), {report.articles} new articles, "
+            f"{report.alerts} alerts, {report.digests} digests queued, {report.delivered} delivered"
+        )
+
+    try:
+        asyncio.run(cycle())
+    except LocatedError as exc:
+        _fail(exc)
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("-r", "--rules", "rule_paths", multiple=True, type=click.Path(path_type=Path),
+              help="Rule files or folders (default: ./rules).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines: one object per document.")
+@click.option("--fetch", "fetch_pages", is_flag=True, help="For a feed, fetch and extract each entry's page.")
+@click.option("--allow-private-networks", is_flag=True, help="Allow URLs on loopback and private addresses.")
+def replay(sources: tuple[str, ...], rule_paths: tuple[Path, ...], as_json: bool, fetch_pages: bool,
+           allow_private_networks: bool) -> None:  # fmt: skip
+    """Dry run: extract and match SOURCE (an HTML or text file, a feed file, or a URL).
+    Writes nothing, sends nothing.
+
+    Example: monitor replay seeds/mee-syria-envoy.html --json
+    """
+    from monitor.replay import replay as run_replay
+    from monitor.rules.load import load_rules
+
+    try:
+        rules = load_rules(list(rule_paths) or [Path("rules")])
+    except LocatedError as exc:
+        _fail(exc)
+    results = asyncio.run(
+        run_replay(list(sources), rules, fetch_pages=fetch_pages, allow_private=allow_private_networks)
+    )
+    for result in results:
+        if result.error:
+            log.warning("%s: %s", result.source, result.error)
+        if as_json:
+            click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        else:
+            click.echo(_describe_replay(result, color=sys.stdout.isatty()))
+
+
+def _describe_replay(result: Any, *, color: bool) -> str:
+    from monitor.render import format_figure, highlight
+
+    article = result.article
+    lines = [click.style(article.title or result.source, bold=True) if article else result.source]
+    if article:
+        lines.append(f"  {article.url}")
+    if result.error:
+        lines.append(f"  error: {result.error}")
+    if article and not result.matches:
+        lines.append("  no rule matched")
+    for match in result.matches:
+        lines.append(f"  {click.style(match.rule, fg='green') if color else match.rule} ({match.severity}): {match.title}")
+        if match.figures:
+            lines.append("    figures: " + ", ".join(format_figure(f) for f in match.figures))
+        for name, values in match.captures.items():
+            lines.append(f"    {name}: {', '.join(values)}")
+        for i, snippet in enumerate(match.snippets):
+            marked = highlight(snippet, match.hits, i, mark="text")
+            if color:
+                marked = marked.replace("**", "\x1b[1;33m", 1)
+                while "**" in marked:
+                    marked = marked.replace("**", "\x1b[0m", 1).replace("**", "\x1b[1;33m", 1)
+            lines.append(f"    > {marked}")
+    return "\n".join(lines)
+
+
+@main.group()
+def rules() -> None:
+    """Check, test and describe rule files."""
+
+
+@rules.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def rules_check(paths: tuple[Path, ...]) -> None:
+    """Validate rule files; every problem as path:line:col: message (exit 1 on any).
+
+    Example: monitor rules check rules/
+    """
+    from monitor.rules.load import load_rules
+
+    try:
+        ruleset = load_rules(list(paths) or [Path("rules")])
+    except LocatedError as exc:
+        _fail(exc)
+    click.echo(f"{len(ruleset.rules)} rules OK")
+
+
+@rules.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def rules_test(paths: tuple[Path, ...]) -> None:
+    """Run every rule's examples (exit 1 on any failure).
+
+    Example: monitor rules test rules/
+    """
+    from monitor.rules.examples import run_examples
+    from monitor.rules.load import load_rules
+
+    try:
+        ruleset = load_rules(list(paths) or [Path("rules")])
+    except LocatedError as exc:
+        _fail(exc)
+    results = run_examples(ruleset)
+    failed = [r for r in results if not r.passed]
+    for r in failed:
+        click.echo(f"FAIL {r.rule} example {r.index + 1}: {r.text!r}")
+        for failure in r.failures:
+            click.echo(f"     {failure}")
+    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        sys.exit(1)
+
+
+@rules.command("schema")
+def rules_schema() -> None:
+    """Print the JSON Schema of rule files (for editor completion).
+
+    Example: monitor rules schema > rules.schema.json
+    """
+    from monitor.rules.schema import RuleFileSpec
+
+    click.echo(json.dumps(RuleFileSpec.model_json_schema(by_alias=True), indent=2))
+
+
+@main.command()
+@config_option
+def feeds(config_path: Path) -> None:
+    """Each feed's health: last poll, status, items, failures, last error, next poll.
+
+    Example: monitor feeds -c monitor.yaml
+    """
+    from monitor.store import Store
+
+    config = _load_config(config_path)
+    store = Store(config.database_url)
+    store.sync_feeds([f.url for f in config.feeds])
+    configured = {f.url for f in config.feeds}
+    for state in store.feed_states():
+        if state.url not in configured:
+            continue
+        when = state.last_polled_at.strftime("%Y-%m-%d %H:%M:%S") if state.last_polled_at else "never"
+        nxt = state.next_poll_at.strftime("%Y-%m-%d %H:%M:%S") if state.next_poll_at else "now"
+        validators = ", ".join(v for v, on in (("etag", state.etag), ("last-modified", state.last_modified)) if on) or "none"
+        click.echo(state.url)
+        click.echo(f"  last poll {when}  status {state.last_status or '-'}  items {state.items_seen}  "
+                   f"failures {state.consecutive_failures}  validators {validators}  next poll {nxt}")  # fmt: skip
+        if state.last_error:
+            click.echo(f"  last error: {state.last_error}")
+        if state.last_warning:
+            click.echo(f"  warning: {state.last_warning}")
+    store.close()
+
+
+@main.group()
+def digest() -> None:
+    """Digests of subscriptions."""
+
+
+@digest.command("preview")
+@click.argument("name")
+@config_option
+@click.option("--out", type=click.Path(path_type=Path), help="Write the HTML part here.")
+def digest_preview(name: str, config_path: Path, out: Path | None) -> None:
+    """Render the next digest of subscription NAME without sending it.
+
+    Example: monitor digest preview humanitarian-desk --out preview.html
+    """
+    from monitor.models import Digest
+    from monitor.render import make_environment, render_digest
+    from monitor.store import Store
+    from monitor.timeutil import utcnow
+
+    config = _load_config(config_path)
+    sub = next((s for s in config.subscriptions if s.name == name), None)
+    if sub is None:
+        raise click.UsageError(f"no subscription named '{name}' in {config_path}")
+    store = Store(config.database_url)
+    cursor, _ = store.subscription_state(name)
+    alerts = tuple(a for a in store.alerts_after(cursor) if sub.wants(a.match.rule, a.tags))
+    store.close()
+    if not alerts:
+        click.echo(f"no pending alerts for {name}")
+        return
+    message = render_digest(make_environment(config.templates_dir), Digest(name, alerts, utcnow()))
+    click.echo(f"Subject: {message.subject}\n\n{message.text}")
+    if out:
+        out.write_text(message.html, encoding="utf-8")
+        click.echo(f"HTML written to {out}", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""JSON forms of matches and figures: one shape for the store, `replay --json` and webhooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitor.models import Figure, Hit, Match
+
+
+def figure_to_json(f: Figure) -> dict[str, Any]:
+    return {"value": f.value, "text": f.text, "qualifier": f.qualifier, "approximate": f.approximate}
+
+
+def figure_from_json(d: dict[str, Any]) -> Figure:
+    return Figure(d["value"], d["text"], d.get("qualifier"), d.get("approximate", False))
+
+
+def hit_to_json(h: Hit) -> dict[str, Any]:
+    return {"term": h.term, "text": h.text, "snippet": h.snippet, "start": h.start, "end": h.end}
+
+
+def match_to_json(m: Match) -> dict[str, Any]:
+    return {
+        "rule": m.rule,
+        "title": m.title,
+        "severity": m.severity,
+        "figures": [figure_to_json(f) for f in m.figures],
+        "captures": {k: list(v) for k, v in m.captures.items()},
+        "snippets": list(m.snippets),
+        "hits": [hit_to_json(h) for h in m.hits],
+    }
+
+
+def match_from_json(d: dict[str, Any]) -> Match:
+    return Match(
+        rule=d["rule"],
+        title=d["title"],
+        severity=d["severity"],
+        figures=tuple(figure_from_json(f) for f in d["figures"]),
+        captures={k: tuple(v) for k, v in d["captures"].items()},
+        snippets=tuple(d["snippets"]),
+        hits=tuple(Hit(**h) for h in d["hits"]),
+    )
