@@ -66,6 +66,10 @@ def load_yaml(text: str, path: str) -> tuple[Any, Locator, list[Problem]]:
 
 def _build(node: yaml.Node, at: PathKey, locator: Locator, problems: list[Problem]) -> Any:
     locator.values[at] = _mark(node)
+    if node.tag not in _SAFE_TAGS:
+        line, col = _mark(node)
+        problems.append(Problem(locator.path, line, col, f"unsupported YAML tag {node.tag}"))
+        return None
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -93,3 +97,7 @@ def _scalar(node: yaml.Node) -> Any:
 
 
 _SAFE_CONSTRUCTOR = yaml.SafeLoader("")
+# Plain data only: no python/* tags, no custom tags.
+_SAFE_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
+)

@@ -157,25 +157,22 @@ class Compiler:
 
     def terms(self, items: list[str | TermSpec], loc: tuple[str | int, ...]) -> list[Term]:
         """Compile a list of terms, replacing each `$name` by the terms of list `name`."""
-        terms: list[Term] = []
-        for index, item in enumerate(items):
-            text = item.term if isinstance(item, TermSpec) else item
-            if text.startswith("$"):
-                name = text[1:]
-                if name in BUILTIN_GAZETTEERS:
-                    self.error(loc + (index,), f"'{text}' is a gazetteer: use it in place: {{in: [{text}]}}")
-                elif name not in self.lists:
-                    self.error(loc + (index,), f"unknown list '{text}' (define it under lists:)")
-                else:
-                    for sub in self.lists[name]:
-                        term = self.term(sub, loc + (index,))
-                        if term:
-                            terms.append(term)
-                continue
-            term = self.term(item, loc + (index,))
-            if term:
-                terms.append(term)
-        return terms
+        return [term for index, item in enumerate(items) for term in self.expand(item, loc + (index,))]
+
+    def expand(self, item: str | TermSpec, loc: tuple[str | int, ...]) -> list[Term]:
+        """One term, or the terms of the list it names (`$name`)."""
+        text = item.term if isinstance(item, TermSpec) else item
+        if not text.startswith("$"):
+            term = self.term(item, loc)
+            return [term] if term else []
+        name = text[1:]
+        if name in BUILTIN_GAZETTEERS:
+            self.error(loc, f"'{text}' is a gazetteer: use it in place: {{in: [{text}]}}")
+            return []
+        if name not in self.lists:
+            self.error(loc, f"unknown list '{text}' (define it under lists:)")
+            return []
+        return [term for sub in self.lists[name] if (term := self.term(sub, loc))]
 
     def term(self, item: str | TermSpec, loc: tuple[str | int, ...]) -> Term | None:
         text, case = (item.term, item.case) if isinstance(item, TermSpec) else (item, False)
@@ -228,7 +225,7 @@ class Compiler:
             if isinstance(item, NodeSpec):
                 children.append(self.node(item, loc + (index,)))
             else:
-                children.extend(_term_node(t) for t in self.terms([item], loc))
+                children.extend(_term_node(t) for t in self.expand(item, loc + (index,)))
         return children
 
     def _near(self, spec: NearSpec, loc: tuple[str | int, ...]) -> NodeFn:

@@ -47,8 +47,7 @@ PEOPLE_NOUNS = frozenset(
     "people persons person civilians residents inhabitants villagers townspeople families "
     "households children kids women men girls boys refugees migrants asylum seekers "
     "individuals idps returnees evacuees survivors citizens nationals locals dwellers "
-    "workers farmers students patients pilgrims minors infants babies adults elderly "
-    "displaced homeless".split()
+    "workers farmers students patients pilgrims minors infants babies adults elderly".split()
 )
 # Words that make a nearby number a casualty count rather than the trigger's figure.
 CASUALTY_WORDS = frozenset(
@@ -68,6 +67,7 @@ _NON_PEOPLE_UNITS = frozenset(
     "dinars riyals rupees yuan yen lira liras shekels francs rubles roubles points goals "
     "times votes seats degrees square cubic barrels bpd mw gw".split()
 )
+_AUXILIARIES = frozenset("have has had were was been are is being got".split())
 _CURRENCY_SIGNS = "$€£¥₹₽₺₪"
 
 
@@ -113,16 +113,20 @@ def figures_near(
 ) -> list[tuple[NumberSpan, tuple[int, int]]]:
     """Numbers in [lo, hi) tied to a trigger occurrence (token spans), with the trigger used."""
     results: list[tuple[NumberSpan, tuple[int, int]]] = []
+    # a casualty word that is itself a trigger ("killed 300 people" in a death-toll rule) is fine
+    casualties = {
+        i for i in range(lo, hi) if doc.tokens[i].norm in CASUALTY_WORDS
+    } - {i for start, end in triggers for i in range(start, end)}
     for number in numbers_in(doc, lo, hi):
         if at_least is not None and number.value < at_least:
             continue
         if at_most is not None and number.value > at_most:
             continue
-        if number.start > lo and doc.tokens[number.start - 1].norm in CASUALTY_WORDS:
+        if number.start - 1 in casualties:
             continue  # "killed 400,000 people": the number is the casualty word's object
         noun_end = people_phrase_end(doc, number.end, hi)
         for trigger in triggers:
-            if _tied(doc, number, noun_end, trigger, within):
+            if _tied(doc, number, noun_end, trigger, within, casualties):
                 results.append((number, trigger))
                 break
     return results
@@ -141,19 +145,26 @@ def people_phrase_end(doc: Document, after: int, hi: int) -> int | None:
         token = doc.tokens[j]
         if token.norm in PEOPLE_NOUNS or _is_demonym(doc, j):
             return j + 1
-        if token.is_number() or token.norm in CASUALTY_WORDS or token.norm in _NON_PEOPLE_UNITS:
+        if token.is_number() or token.norm in _NON_PEOPLE_UNITS:
             return None
     return None
 
 
 def _tied(
-    doc: Document, number: NumberSpan, noun_end: int | None, trigger: tuple[int, int], within: int
+    doc: Document,
+    number: NumberSpan,
+    noun_end: int | None,
+    trigger: tuple[int, int],
+    within: int,
+    casualties: set[int],
 ) -> bool:
     t_start, t_end = trigger
     if t_end == number.start or t_start == number.end:
         return not _unit_follows(doc, number.end)  # "displaced 40,000" / "40,000 displaced"
     if noun_end is None:
-        return False
+        # "2,400 had been displaced": the number is the subject of the trigger
+        between = [t.norm for t in doc.tokens[number.end : t_start]]
+        return 0 < len(between) <= 2 and all(word in _AUXILIARIES for word in between)
     if t_start >= number.start and t_end <= noun_end:
         return True  # "40,000 internally displaced people"
     if t_end <= number.start:
@@ -164,7 +175,7 @@ def _tied(
         return False
     if gap_end - gap_start > within:
         return False
-    return not any(doc.tokens[k].norm in CASUALTY_WORDS for k in range(gap_start, gap_end))
+    return not any(k in casualties for k in range(gap_start, gap_end))
 
 
 def _unit_follows(doc: Document, i: int) -> bool:

@@ -44,7 +44,7 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
             continue
         data, locator, yaml_problems = load_yaml(text, str(file))
         problems.extend(yaml_problems)
-        if data is None:
+        if data is None or yaml_problems:
             continue
         spec = validate(data, locator, problems)
         if spec is not None:

@@ -1,0 +1,65 @@
+"""Shared fixtures: real servers on 127.0.0.1 (the seed publisher's site, an SMTP server, a
+webhook receiver), the shipped rules, and a config writer."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from monitor.resources import rules_dir, seeds_dir
+from monitor.rules.load import load_rules
+from monitor.rules.match import RuleSet
+from monitor.seedsite import start_seed_site
+from monitor.sinks import SmtpSink, WebhookSink
+
+REPO = Path(__file__).resolve().parent.parent
+WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+@pytest.fixture(scope="session")
+def shipped_rules() -> RuleSet:
+    return load_rules([rules_dir()])
+
+
+@pytest.fixture(scope="session")
+def seed_html() -> bytes:
+    return (seeds_dir() / "mee-syria-envoy.html").read_bytes()
+
+
+@pytest.fixture
+async def seed_site() -> AsyncIterator[str]:
+    runner, base_url = await start_seed_site()
+    yield base_url
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def smtp_sink() -> AsyncIterator[SmtpSink]:
+    sink = await SmtpSink().start()
+    yield sink
+    await sink.stop()
+
+
+@pytest.fixture
+async def webhook_sink() -> AsyncIterator[WebhookSink]:
+    sink = await WebhookSink(secret=WEBHOOK_SECRET).start()
+    yield sink
+    await sink.stop()
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[[str], Path]:
+    def write(text: str) -> Path:
+        path = tmp_path / "monitor.yaml"
+        path.write_text(text)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def environ() -> dict[str, str]:
+    return {**os.environ, "CASES_WEBHOOK_SECRET": WEBHOOK_SECRET}
