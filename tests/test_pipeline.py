@@ -1,0 +1,165 @@
+"""The replay test and the pipeline's promises, against real servers on 127.0.0.1: the seed
+publisher's site, an aiosmtpd SMTP server and a webhook receiver."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from monitor.config import load_config
+from monitor.notify import verify_signature
+from monitor.pipeline import open_runtime, run_cycle
+from monitor.resources import rules_dir
+from monitor.seedsite import REQUESTS, start_seed_site
+from tests.conftest import WEBHOOK_SECRET
+
+RULES = "[displacement-figures, envoy-travel, ceasefire]"
+
+
+def config_text(feed_urls, smtp_port, webhook_url, *, allow_private=True, extra=""):
+    feeds = "\n".join(f'  - {{url: "{url}", tags: [mideast]}}' for url in feed_urls)
+    return f"""\
+database: sqlite:///monitor.db
+rules: {rules_dir()}
+allow_private_networks: {str(allow_private).lower()}
+feeds:
+{feeds}
+smtp: {{host: 127.0.0.1, port: {smtp_port}, from: "News Monitor <alerts@example.org>"}}
+subscriptions:
+  - name: humanitarian-desk
+    email: desk@example.org
+    rules: {RULES}
+  - name: case-system
+    webhook: {{url: {webhook_url}/hooks/news, format: generic, secret_env: CASES_WEBHOOK_SECRET}}
+    tags: [humanitarian, diplomacy]
+{extra}"""
+
+
+@pytest.fixture
+def config(seed_site, smtp_sink, webhook_sink, write_config, environ):
+    return load_config(write_config(config_text([f"{seed_site}/rss"], smtp_sink.port, webhook_sink.url)), environ)
+
+
+async def test_seed_story_travels_from_feed_to_inbox_and_webhook(config, smtp_sink, webhook_sink):
+    async with open_runtime(config) as rt:
+        report = await run_cycle(rt)
+        assert (report.feeds_polled, report.alerts, report.digests, report.delivered) == (1, 3, 2, 2)
+
+        [mail] = smtp_sink.mails
+        assert mail.recipients == ["desk@example.org"]
+        subject = mail.message["Subject"]
+        for title in ("New displacement figures", "Envoy travel", "Ceasefire mentioned"):
+            assert title in subject
+        text, html = mail.part("text/plain"), mail.part("text/html")
+        for part in (text, html):
+            assert "40,000" in part
+            assert "Moscow, Washington" in part
+            assert "ceasefires</mark> were in place" in part or "**ceasefires** were in place" in part
+            assert "Stay informed" not in part and "Middle East Eye delivers" not in part
+        assert "<mark>ceasefires</mark>" in html
+
+        [hook] = webhook_sink.hooks
+        assert hook.path == "/hooks/news"
+        assert hook.signature_valid
+        assert verify_signature(WEBHOOK_SECRET, hook.headers, hook.body)
+        payload = hook.json()
+        assert payload["version"] == 1 and payload["subscription"] == "case-system"
+        alerts = {a["rule"]: a for a in payload["alerts"]}
+        assert sorted(alerts) == ["ceasefire", "displacement-figures", "envoy-travel"]
+        assert [f["value"] for f in alerts["displacement-figures"]["figures"]] == [40000]
+        assert alerts["displacement-figures"]["figures"][0]["text"] == "40,000"
+        assert alerts["envoy-travel"]["captures"] == {"destination": ["Moscow", "Washington"]}
+        assert any("Several local ceasefires" in s for s in alerts["ceasefire"]["snippets"])
+
+        # a second cycle finds nothing new and sends nothing
+        again = await run_cycle(rt, poll_all=True)
+        assert (again.articles, again.alerts, again.digests, again.delivered) == (0, 0, 0, 0)
+        assert len(smtp_sink.mails) == 1 and len(webhook_sink.hooks) == 1
+
+
+async def test_second_poll_is_conditional(smtp_sink, webhook_sink, write_config, environ):
+    runner, base = await start_seed_site()
+    try:
+        config = load_config(write_config(config_text([f"{base}/rss"], smtp_sink.port, webhook_sink.url)), environ)
+        async with open_runtime(config) as rt:
+            await run_cycle(rt)
+            await run_cycle(rt, poll_all=True)
+            [state] = rt.store.feed_states()
+        feed_requests = [r for r in runner.app[REQUESTS] if r.path == "/rss"]
+        assert len(feed_requests) == 2
+        assert "If-None-Match" in feed_requests[1].headers
+        assert state.last_status == 304 and state.etag
+    finally:
+        await runner.cleanup()
+
+
+async def test_feed_not_due_is_not_polled_unless_all(config):
+    async with open_runtime(config) as rt:
+        await run_cycle(rt)
+        assert (await run_cycle(rt)).feeds_polled == 0
+        assert (await run_cycle(rt, poll_all=True)).feeds_polled == 1
+        later = datetime.now(timezone.utc) + timedelta(minutes=12)
+        assert (await run_cycle(rt, now=later)).feeds_polled == 1
+
+
+async def test_old_entries_on_first_poll_are_recorded_not_alerted(smtp_sink, webhook_sink, write_config, environ):
+    runner, base = await start_seed_site(now=datetime.now(timezone.utc) - timedelta(days=3))
+    try:
+        config = load_config(write_config(config_text([f"{base}/rss"], smtp_sink.port, webhook_sink.url)), environ)
+        async with open_runtime(config) as rt:
+            report = await run_cycle(rt)
+        assert (report.alerts, report.digests) == (0, 0)
+        assert smtp_sink.mails == [] and webhook_sink.hooks == []
+    finally:
+        await runner.cleanup()
+
+
+async def test_story_in_two_feeds_is_processed_once(seed_site, smtp_sink, webhook_sink, write_config, environ):
+    text = config_text([f"{seed_site}/rss", f"{seed_site}/rss?edition=intl"], smtp_sink.port, webhook_sink.url)
+    async with open_runtime(load_config(write_config(text), environ)) as rt:
+        report = await run_cycle(rt)
+    assert report.feeds_polled == 2 and report.alerts == 3
+    assert len(smtp_sink.mails) == 1
+
+
+async def test_failed_webhook_is_retried_with_the_same_id(config, webhook_sink):
+    webhook_sink.status = 503
+    async with open_runtime(config) as rt:
+        first = await run_cycle(rt)
+        assert first.delivery_failures == 1 and rt.store.outbox_counts() == {"sent": 1, "pending": 1}
+        webhook_sink.status = 200
+        assert (await run_cycle(rt)).delivered == 0  # not due yet: backing off
+        later = datetime.now(timezone.utc) + timedelta(hours=2)
+        assert (await run_cycle(rt, now=later)).delivered == 1
+        assert rt.store.outbox_counts() == {"sent": 2}
+    failed, delivered = webhook_sink.hooks
+    assert failed.headers["webhook-id"] == delivered.headers["webhook-id"]
+    assert delivered.signature_valid
+
+
+async def test_refused_email_is_dead_lettered_and_the_worker_goes_on(config, smtp_sink, webhook_sink):
+    smtp_sink.reply = "550 no such user"
+    async with open_runtime(config) as rt:
+        report = await run_cycle(rt)
+        assert report.delivered == 1 and report.delivery_failures == 1
+        assert rt.store.outbox_counts() == {"sent": 1, "dead": 1}
+    assert len(webhook_sink.hooks) == 1
+
+
+async def test_private_feed_refused_without_allow_private(seed_site, smtp_sink, webhook_sink, write_config, environ):
+    text = config_text([f"{seed_site}/rss"], smtp_sink.port, webhook_sink.url, allow_private=False)
+    async with open_runtime(load_config(write_config(text), environ)) as rt:
+        report = await run_cycle(rt)
+        [state] = rt.store.feed_states()
+    assert report.feeds_failed == 1
+    assert "refused" in state.last_error and state.consecutive_failures == 1
+
+
+async def test_broken_feed_is_recorded_and_others_go_on(seed_site, smtp_sink, webhook_sink, write_config, environ):
+    text = config_text([f"{seed_site}/nope", f"{seed_site}/rss"], smtp_sink.port, webhook_sink.url)
+    async with open_runtime(load_config(write_config(text), environ)) as rt:
+        report = await run_cycle(rt)
+        states = {s.url.rsplit("/", 1)[1]: s for s in rt.store.feed_states()}
+    assert report.feeds_failed == 1 and report.alerts == 3
+    assert "404" in states["nope"].last_error
