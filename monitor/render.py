@@ -63,13 +63,20 @@ def digest_context(digest: Digest) -> dict[str, Any]:
 
 
 def _render(env: ImmutableSandboxedEnvironment, name: str, context: dict[str, Any]) -> str:
+    pieces: list[str] = []
+    size = 0
     try:
-        output = env.get_template(name).render(context)
+        # streamed, so a runaway template is stopped at the cap instead of filling memory
+        for piece in env.get_template(name).generate(context):
+            size += len(piece)
+            if size > MAX_OUTPUT_CHARS:
+                raise RenderError(f"render: template {name} produced more than {MAX_OUTPUT_CHARS} characters")
+            pieces.append(piece)
+    except RenderError:
+        raise
     except Exception as exc:  # a broken operator template must not take the worker down
         raise RenderError(f"render: template {name} failed ({type(exc).__name__}: {exc})") from exc
-    if len(output) > MAX_OUTPUT_CHARS:
-        raise RenderError(f"render: template {name} produced more than {MAX_OUTPUT_CHARS} characters")
-    return output
+    return "".join(pieces)
 
 
 def format_figure(figure: Figure) -> str:

@@ -63,3 +63,35 @@ def write_config(tmp_path: Path) -> Callable[[str], Path]:
 @pytest.fixture
 def environ() -> dict[str, str]:
     return {**os.environ, "CASES_WEBHOOK_SECRET": WEBHOOK_SECRET}
+
+
+POSTGRES_URL = os.environ.get("MONITOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def postgres_unreachable() -> str | None:
+    """Why the PostgreSQL tests cannot run here, or None when they can."""
+    import psycopg
+
+    try:
+        psycopg.connect(POSTGRES_URL.replace("+psycopg", ""), connect_timeout=3).close()
+    except psycopg.Error as exc:
+        return f"PostgreSQL not reachable at {POSTGRES_URL} ({str(exc).strip().splitlines()[0]})"
+    return None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store test runs against SQLite and against the machine's PostgreSQL (emptied first)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/monitor.db"
+    reason = postgres_unreachable()
+    if reason:
+        pytest.skip(reason)
+    from sqlalchemy import create_engine
+
+    from monitor.store import metadata
+
+    engine = create_engine(POSTGRES_URL)
+    metadata.drop_all(engine)
+    engine.dispose()
+    return POSTGRES_URL

@@ -163,3 +163,25 @@ async def test_broken_feed_is_recorded_and_others_go_on(seed_site, smtp_sink, we
         states = {s.url.rsplit("/", 1)[1]: s for s in rt.store.feed_states()}
     assert report.feeds_failed == 1 and report.alerts == 3
     assert "404" in states["nope"].last_error
+
+
+async def test_seed_story_on_postgresql(seed_site, smtp_sink, webhook_sink, write_config, environ):
+    from tests.conftest import POSTGRES_URL, postgres_unreachable
+
+    reason = postgres_unreachable()
+    if reason:
+        pytest.skip(reason)
+    from sqlalchemy import create_engine
+
+    from monitor.store import metadata
+
+    engine = create_engine(POSTGRES_URL)
+    metadata.drop_all(engine)
+    engine.dispose()
+    path = write_config(config_text([f"{seed_site}/rss"], smtp_sink.port, webhook_sink.url))
+    config = load_config(path, {**environ, "MONITOR_DATABASE_URL": POSTGRES_URL.replace("+psycopg", "")})
+    assert config.database_url.startswith("postgresql+psycopg://")
+    async with open_runtime(config) as rt:
+        assert (await run_cycle(rt)).delivered == 2
+        assert (await run_cycle(rt, poll_all=True)).delivered == 0
+    assert len(smtp_sink.mails) == 1 and len(webhook_sink.hooks) == 1

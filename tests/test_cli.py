@@ -1,0 +1,114 @@
+import json
+import subprocess
+import sys
+import textwrap
+
+from click.testing import CliRunner
+
+from monitor.cli import main
+from monitor.resources import rules_dir, seeds_dir
+from tests.conftest import REPO
+
+
+def run(*args, **kwargs):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False, **kwargs)
+
+
+def test_replay_json_prints_one_object_per_document():
+    # the real console entry point, from the repository root, as the README shows it
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "replay", "seeds/mee-syria-envoy.html", "--json"],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    [line] = result.stdout.splitlines()
+    doc = json.loads(line)
+    assert doc["source"] == "seeds/mee-syria-envoy.html"
+    assert doc["title"] == "UN Syria peace envoy travels to Moscow"
+    assert doc["url"] == "https://www.middleeasteye.net/news/un-syria-peace-envoy-travels-moscow"
+    matches = {m["rule"]: m for m in doc["matches"]}
+    assert sorted(matches) == ["ceasefire", "displacement-figures", "envoy-travel"]
+    assert matches["displacement-figures"]["figures"] == [
+        {"value": 40000, "text": "40,000", "qualifier": "at least", "approximate": False}
+    ]
+    assert matches["envoy-travel"]["captures"] == {"destination": ["Moscow", "Washington"]}
+    for match in matches.values():
+        assert set(match) == {"rule", "title", "severity", "figures", "captures", "snippets", "hits"}
+        for hit in match["hits"]:
+            assert match["snippets"][hit["snippet"]][hit["start"] : hit["end"]] == hit["text"]
+
+
+def test_replay_of_a_feed_file_gives_each_entry_with_the_feed_as_source():
+    result = run("replay", seeds_dir() / "feed.xml", "-r", rules_dir(), "--json")
+    assert result.exit_code == 0
+    docs = [json.loads(line) for line in result.output.splitlines()]
+    assert len(docs) == 5
+    assert {d["source"] for d in docs} == {str(seeds_dir() / "feed.xml")}
+    assert all(d["url"].startswith("https://www.middleeasteye.net/news/") for d in docs)
+    seed = next(d for d in docs if "envoy" in d["title"])
+    assert {m["rule"] for m in seed["matches"]} == {"displacement-figures", "envoy-travel"}
+    assert all(d["matches"] == [] for d in docs if d is not seed)
+
+
+def test_replay_of_text_and_human_output(tmp_path):
+    path = tmp_path / "note.txt"
+    path.write_text("A 72-hour cease-fire took effect at midnight.")
+    result = run("replay", path, "-r", rules_dir())
+    assert result.exit_code == 0
+    assert "ceasefire (medium): Ceasefire mentioned" in result.output
+    assert "> A 72-hour **cease-fire** took effect at midnight." in result.output
+
+
+def test_rules_commands(tmp_path):
+    assert run("rules", "check", rules_dir()).output.endswith("rules OK\n")
+    tested = run("rules", "test", rules_dir())
+    assert tested.exit_code == 0 and " passed, 0 failed" in tested.output
+    schema = json.loads(run("rules", "schema").output)
+    assert "rules" in schema["properties"]
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - id: x\n    match: {any: [a]}\n    severty: high\n")
+    result = run("rules", "check", bad)
+    assert result.exit_code == 1
+    assert f"{bad}:4:5: unknown key 'severty' in rules.0" in result.output
+
+
+def test_failing_rule_example_exits_1(tmp_path):
+    (tmp_path / "r.yaml").write_text(textwrap.dedent("""\
+        rules:
+          - id: quake
+            match: {any: [earthquake]}
+            examples:
+              - text: "A tremor shook the city."
+                expect: {match: true}
+        """))
+    result = run("rules", "test", tmp_path)
+    assert result.exit_code == 1
+    assert "FAIL quake example 1: 'A tremor shook the city.'" in result.output
+    assert "expected match: true, got match: false" in result.output
+
+
+def test_exit_codes_for_bad_config_and_usage(tmp_path):
+    config = tmp_path / "monitor.yaml"
+    config.write_text("feeds: []\n")
+    result = run("once", "-c", config)
+    assert result.exit_code == 1
+    assert f"{config}:1:8:" in result.output
+    assert run("replay").exit_code == 2
+    assert run("frobnicate").exit_code == 2
+
+
+def test_feeds_and_digest_preview(tmp_path):
+    config = tmp_path / "monitor.yaml"
+    config.write_text(textwrap.dedent(f"""\
+        rules: {rules_dir()}
+        feeds: [{{url: "https://example.org/rss"}}]
+        subscriptions:
+          - name: chat
+            webhook: {{url: "https://example.org/hook"}}
+            rules: [ceasefire]
+        """))
+    result = run("feeds", "-c", config)
+    assert result.exit_code == 0
+    assert "https://example.org/rss" in result.output and "last poll never" in result.output
+    assert run("digest", "preview", "chat", "-c", config).output == "no pending alerts for chat\n"
+    assert run("digest", "preview", "nobody", "-c", config).exit_code == 2

@@ -1,0 +1,55 @@
+from datetime import datetime, timezone
+
+import pytest
+
+from monitor.models import Alert, Digest, Figure, Hit, Match
+from monitor.render import RenderError, make_environment, render_digest
+
+HOSTILE = 'Envoy <script>alert("x")</script>\r\nBcc: victim@example.org travels'
+
+
+def digest(title=HOSTILE):
+    match = Match(
+        rule="displacement-figures", title="New displacement figures", severity="high",
+        figures=(Figure(40000, "40,000", "at least"),),
+        snippets=("Strikes have displaced 40,000 <b>people</b>.",),
+        hits=(Hit("displac*", "displaced", 0, 13, 22),),
+    )  # fmt: skip
+    alert = Alert(1, "https://example.org/a?x=1&y=2", title, None, "Example", match,
+                  previous_figures=(Figure(12000, "12,000"),))  # fmt: skip
+    return Digest("desk", (alert,), datetime(2026, 11, 28, 7, 30, tzinfo=timezone.utc))
+
+
+def test_subject_is_one_line_naming_the_alerts():
+    message = render_digest(make_environment(), digest())
+    assert message.subject == "1 alert: New displacement figures (at least 40,000)"
+
+
+def test_html_is_escaped_and_marks_hits():
+    html = render_digest(make_environment(), digest()).html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<b>people</b>" not in html
+    assert "Strikes have <mark>displaced</mark> 40,000 &lt;b&gt;people&lt;/b&gt;." in html
+    assert 'href="https://example.org/a?x=1&amp;y=2"' in html
+    assert "previously reported: 12,000" in html
+
+
+def test_text_part_keeps_titles_on_one_line():
+    text = render_digest(make_environment(), digest()).text
+    assert 'Envoy <script>alert("x")</script> Bcc: victim@example.org travels\n' in text
+    assert "Figures: at least 40,000" in text and "Previously reported: 12,000" in text
+
+
+def test_operator_templates_override_and_are_sandboxed(tmp_path):
+    (tmp_path / "subject.txt.j2").write_text("Desk: {{ alerts|length }} new")
+    assert render_digest(make_environment(tmp_path), digest()).subject == "Desk: 1 new"
+
+    (tmp_path / "subject.txt.j2").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
+    with pytest.raises(RenderError, match="subject.txt.j2 failed"):
+        render_digest(make_environment(tmp_path), digest())
+
+
+def test_runaway_template_output_is_capped(tmp_path):
+    (tmp_path / "digest.txt.j2").write_text("{% for i in range(90000) %}{% for j in range(90000) %}x{% endfor %}{% endfor %}")
+    with pytest.raises(RenderError, match="more than"):
+        render_digest(make_environment(tmp_path), digest())

@@ -1,0 +1,54 @@
+"""`monitor run`: the worker delivers on its own, stops cleanly on SIGTERM, reloads rules."""
+
+import asyncio
+import logging
+import shutil
+import signal
+import sys
+from types import SimpleNamespace
+
+from monitor.resources import rules_dir
+from monitor.rules.load import load_rules
+from monitor.scheduler import RuleWatcher
+from tests.test_pipeline import config_text
+
+
+async def test_worker_delivers_then_stops_on_sigterm(seed_site, smtp_sink, webhook_sink, write_config, environ):
+    path = write_config(config_text([f"{seed_site}/rss"], smtp_sink.port, webhook_sink.url))
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "monitor", "run", "-c", str(path),
+        env=environ, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await asyncio.wait_for(smtp_sink.arrived.wait(), timeout=60)
+        for _ in range(100):  # bounded: the webhook digest follows the email within the same cycle
+            if webhook_sink.hooks:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(worker.communicate(), timeout=30)
+    assert worker.returncode == 0, stderr.decode()
+    assert len(smtp_sink.mails) == 1 and len(webhook_sink.hooks) == 1
+    log = stderr.decode()
+    assert "worker started" in log and "worker stopped" in log
+
+
+def test_rule_watcher_applies_valid_changes_and_keeps_the_last_good_set(tmp_path, caplog):
+    folder = tmp_path / "rules"
+    shutil.copytree(rules_dir(), folder)
+    runtime = SimpleNamespace(rules=load_rules([folder]))
+    watcher = RuleWatcher((folder,))
+    assert watcher.check(runtime) is False
+
+    extra = folder / "extra.yaml"
+    extra.write_text("rules:\n  - id: quake\n    match: {any: [earthquake*]}\n")
+    assert watcher.check(runtime) is True
+    assert "quake" in runtime.rules.ids
+
+    good = runtime.rules
+    with caplog.at_level(logging.ERROR, logger="monitor.scheduler"):
+        extra.write_text("rules:\n  - id: quake\n    match: {any: [earthquake*]}\n    oops: 1\n")
+        assert watcher.check(runtime) is False
+    assert runtime.rules is good
+    assert f"{extra}:4:5: unknown key 'oops' in rules.0" in caplog.text

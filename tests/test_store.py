@@ -1,0 +1,123 @@
+"""One contract, two backends: every test runs on SQLite and on PostgreSQL."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from monitor.models import Figure, Hit, Match, Message, PollResult
+from monitor.store import Store
+
+NOW = datetime(2026, 11, 28, 7, 30, tzinfo=timezone.utc)
+MATCH = Match(
+    rule="displacement-figures",
+    title="New displacement figures",
+    severity="high",
+    figures=(Figure(40000, "40,000", "at least"),),
+    captures={"destination": ("Moscow", "Washington")},
+    snippets=("Russian strikes have displaced 40,000 people.",),
+    hits=(Hit("displac*", "displaced", 0, 21, 30),),
+)
+
+
+@pytest.fixture
+def store(database_url):
+    store = Store(database_url)
+    yield store
+    store.close()
+
+
+def add_article(store, identity="https://example.org/a", text="Some text"):
+    return store.add_article(identity=identity, url=identity, feed_url="https://example.org/rss", title="A title",
+                             published=NOW, site_name="Example", text=text, partial=False, alerted=True, now=NOW)
+
+
+def test_feed_health_is_recorded(store):
+    store.sync_feeds(["https://example.org/rss"], NOW)
+    store.sync_feeds(["https://example.org/rss"], NOW)
+    [feed] = store.feed_states()
+    assert feed.last_polled_at is None and feed.consecutive_failures == 0
+
+    ok = PollResult(feed.url, status=200, etag='"v1"', last_modified="Sat, 28 Nov 2026 07:00:00 GMT")
+    store.record_poll(feed.id, ok, NOW + timedelta(minutes=10), new_items=3, now=NOW)
+    store.record_poll(feed.id, PollResult(feed.url, status=304, not_modified=True), NOW, new_items=0, now=NOW)
+    [feed] = store.feed_states()
+    assert (feed.etag, feed.items_seen, feed.last_status, feed.last_polled_at) == ('"v1"', 3, 304, NOW)
+
+    failed = PollResult(feed.url, status=503, error="fetch: server error (503 status code)")
+    store.record_poll(feed.id, failed, NOW, new_items=0, now=NOW)
+    store.record_poll(feed.id, failed, NOW, new_items=0, now=NOW)
+    [feed] = store.feed_states()
+    assert feed.consecutive_failures == 2 and feed.last_error.startswith("fetch: server error")
+    assert feed.etag == '"v1"'  # validators survive failures
+
+    store.record_poll(feed.id, ok, NOW, new_items=0, now=NOW)
+    [feed] = store.feed_states()
+    assert feed.consecutive_failures == 0 and feed.last_error is None
+
+
+def test_articles_are_known_by_identity_and_content(store):
+    add_article(store, text="The  same\nstory")
+    assert store.has_article("https://example.org/a") and not store.has_article("https://example.org/b")
+    from monitor.store import content_hash
+
+    assert store.has_content(content_hash("the same story"))
+
+
+def test_alerts_round_trip_and_figure_history(store):
+    article_id = add_article(store)
+    alert_id = store.add_alert(article_id, MATCH, ("humanitarian",), figure_key="", now=NOW)
+    [alert] = store.alerts_after(0)
+    assert alert.id == alert_id and alert.match == MATCH and alert.tags == ("humanitarian",)
+    assert alert.published == NOW and alert.article_title == "A title"
+    assert store.previous_figures("displacement-figures") == [Figure(40000, "40,000")]
+
+    second = add_article(store, "https://example.org/b")
+    newer = Match(**{**MATCH.__dict__, "figures": (Figure(40000, "40,000"), Figure(60000, "60,000"))})
+    store.add_alert(second, newer, (), previous=(Figure(40000, "40,000"),), figure_key="", now=NOW)
+    assert [f.value for f in store.previous_figures("displacement-figures")] == [40000, 60000]
+    assert store.alerts_after(alert_id)[0].previous_figures == (Figure(40000, "40,000"),)
+    assert store.previous_figures("displacement-figures", key="Sudan") == []
+
+
+def test_digest_outbox_claims_leases_and_outcomes(store):
+    cursor, since = store.subscription_state("desk", NOW)
+    assert (cursor, since) == (0, NOW)
+    alert_id = store.add_alert(add_article(store), MATCH, (), now=NOW)
+    key = store.enqueue_digest("desk", [alert_id], alert_id, Message("s", "t", "h"), NOW)
+    assert store.subscription_state("desk") == (alert_id, NOW)
+
+    [row] = store.due_deliveries(NOW)
+    assert (row.key, row.alert_ids, row.message, row.attempts) == (key, (alert_id,), Message("s", "t", "h"), 0)
+    assert store.due_deliveries(NOW) == []  # leased
+    store.mark_failed(row.id, "webhook: server error", NOW + timedelta(minutes=1))
+    assert store.due_deliveries(NOW) == []
+    [again] = store.due_deliveries(NOW + timedelta(minutes=1))
+    assert again.attempts == 1
+    store.mark_sent(again.id, NOW)
+    assert store.outbox_counts() == {"sent": 1}
+
+
+def test_dead_letters_and_new_subscriptions_start_at_the_newest_alert(store):
+    alert_id = store.add_alert(add_article(store), MATCH, (), now=NOW)
+    assert store.subscription_state("late", NOW)[0] == alert_id
+    store.enqueue_digest("late", [alert_id], alert_id, Message("s", "t", "h"), NOW)
+    [row] = store.due_deliveries(NOW)
+    store.mark_failed(row.id, "email: 550 no such user", None)
+    assert store.outbox_counts() == {"dead": 1}
+    assert store.due_deliveries(NOW + timedelta(days=1)) == []
+
+
+def test_two_workers_never_claim_the_same_row(database_url):
+    first, second = Store(database_url), Store(database_url)
+    try:
+        first.subscription_state("desk", NOW)
+        for _ in range(3):
+            first.enqueue_digest("desk", [], 0, Message("s", "t", "h"), NOW)
+        claimed_first = {r.id for r in first.due_deliveries(NOW)}
+        claimed_second = {r.id for r in second.due_deliveries(NOW)}
+        assert len(claimed_first) == 3 and claimed_second == set()
+        later = NOW + timedelta(minutes=6)  # the first worker died: its leases expire
+        assert {r.id for r in second.due_deliveries(later)} == claimed_first
+    finally:
+        first.close()
+        second.close()
