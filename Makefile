@@ -22,5 +22,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+lint: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	$(BIN)/ruff format --check monitor tests bench
+	$(BIN)/ruff check monitor tests bench
+	$(BIN)/mypy
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist

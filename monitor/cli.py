@@ -40,7 +40,13 @@ def _setup_logging(verbose: int) -> None:
     root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     logging.getLogger("monitor").setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
     # trafilatura and htmldate log every page they find hard; our own log says what failed
-    for noisy in ("trafilatura", "htmldate", "courlan", "apscheduler.executors", "apscheduler.scheduler"):
+    for noisy in (
+        "trafilatura",
+        "htmldate",
+        "courlan",
+        "apscheduler.executors",
+        "apscheduler.scheduler",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.INFO)
 
 
@@ -60,9 +66,14 @@ def _load_config(path: Path) -> Any:
 
 
 config_option = click.option(
-    "-c", "--config", "config_path", type=click.Path(path_type=Path), default=Path("monitor.yaml"),
-    show_default=True, help="Config file.",
-)  # fmt: skip
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=Path("monitor.yaml"),
+    show_default=True,
+    help="Config file.",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -123,7 +134,8 @@ def once(config_path: Path, poll_all: bool) -> None:
         async with open_runtime(config, extract_workers=None) as rt:
             report = await run_cycle(rt, poll_all=poll_all)
         click.echo(
-            f"polled {report.feeds_polled} feeds ({report.feeds_failed} failed), {report.articles} new articles, "
+            f"polled {report.feeds_polled} feeds ({report.feeds_failed} failed), "
+            f"{report.articles} new articles, "
             f"{report.alerts} alerts, {report.digests} digests queued, {report.delivered} delivered"
         )
 
@@ -135,13 +147,28 @@ def once(config_path: Path, poll_all: bool) -> None:
 
 @main.command()
 @click.argument("sources", nargs=-1, required=True)
-@click.option("-r", "--rules", "rule_paths", multiple=True, type=click.Path(path_type=Path),
-              help="Rule files or folders (default: ./rules).")  # fmt: skip
+@click.option(
+    "-r",
+    "--rules",
+    "rule_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Rule files or folders (default: ./rules).",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines: one object per document.")
-@click.option("--fetch", "fetch_pages", is_flag=True, help="For a feed, fetch and extract each entry's page.")
-@click.option("--allow-private-networks", is_flag=True, help="Allow URLs on loopback and private addresses.")
-def replay(sources: tuple[str, ...], rule_paths: tuple[Path, ...], as_json: bool, fetch_pages: bool,
-           allow_private_networks: bool) -> None:  # fmt: skip
+@click.option(
+    "--fetch", "fetch_pages", is_flag=True, help="For a feed, fetch and extract each entry's page."
+)
+@click.option(
+    "--allow-private-networks", is_flag=True, help="Allow URLs on loopback and private addresses."
+)
+def replay(
+    sources: tuple[str, ...],
+    rule_paths: tuple[Path, ...],
+    as_json: bool,
+    fetch_pages: bool,
+    allow_private_networks: bool,
+) -> None:
     """Dry run: extract and match SOURCE (an HTML or text file, a feed file, or a URL).
     Writes nothing, sends nothing.
 
@@ -155,7 +182,9 @@ def replay(sources: tuple[str, ...], rule_paths: tuple[Path, ...], as_json: bool
     except LocatedError as exc:
         _fail(exc)
     results = asyncio.run(
-        run_replay(list(sources), rules, fetch_pages=fetch_pages, allow_private=allow_private_networks)
+        run_replay(
+            list(sources), rules, fetch_pages=fetch_pages, allow_private=allow_private_networks
+        )
     )
     for result in results:
         if result.error:
@@ -178,7 +207,10 @@ def _describe_replay(result: Any, *, color: bool) -> str:
     if article and not result.matches:
         lines.append("  no rule matched")
     for match in result.matches:
-        lines.append(f"  {click.style(match.rule, fg='green') if color else match.rule} ({match.severity}): {match.title}")
+        lines.append(
+            f"  {click.style(match.rule, fg='green') if color else match.rule} "
+            f"({match.severity}): {match.title}"
+        )
         if match.figures:
             lines.append("    figures: " + ", ".join(format_figure(f) for f in match.figures))
         for name, values in match.captures.items():
@@ -266,12 +298,21 @@ def feeds(config_path: Path) -> None:
     for state in store.feed_states():
         if state.url not in configured:
             continue
-        when = state.last_polled_at.strftime("%Y-%m-%d %H:%M:%S") if state.last_polled_at else "never"
+        when = (
+            state.last_polled_at.strftime("%Y-%m-%d %H:%M:%S") if state.last_polled_at else "never"
+        )
         nxt = state.next_poll_at.strftime("%Y-%m-%d %H:%M:%S") if state.next_poll_at else "now"
-        validators = ", ".join(v for v, on in (("etag", state.etag), ("last-modified", state.last_modified)) if on) or "none"
+        validators = (
+            ", ".join(
+                v for v, on in (("etag", state.etag), ("last-modified", state.last_modified)) if on
+            )
+            or "none"
+        )
         click.echo(state.url)
-        click.echo(f"  last poll {when}  status {state.last_status or '-'}  items {state.items_seen}  "
-                   f"failures {state.consecutive_failures}  validators {validators}  next poll {nxt}")  # fmt: skip
+        click.echo(
+            f"  last poll {when}  status {state.last_status or '-'}  items {state.items_seen}  "
+            f"failures {state.consecutive_failures}  validators {validators}  next poll {nxt}"
+        )
         if state.last_error:
             click.echo(f"  last error: {state.last_error}")
         if state.last_warning:

@@ -8,7 +8,12 @@ from monitor.models import Figure, Hit, Match
 
 
 def figure_to_json(f: Figure) -> dict[str, Any]:
-    return {"value": f.value, "text": f.text, "qualifier": f.qualifier, "approximate": f.approximate}
+    return {
+        "value": f.value,
+        "text": f.text,
+        "qualifier": f.qualifier,
+        "approximate": f.approximate,
+    }
 
 
 def figure_from_json(d: dict[str, Any]) -> Figure:

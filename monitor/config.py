@@ -87,9 +87,13 @@ class SubscriptionModel(_Strict):
     @model_validator(mode="after")
     def _target_and_filter(self) -> SubscriptionModel:
         if (self.email is None) == (self.webhook is None):
-            raise ValueError(f"subscription '{self.name}' needs exactly one target: email or webhook")
+            raise ValueError(
+                f"subscription '{self.name}' needs exactly one target: email or webhook"
+            )
         if not self.rules and not self.tags:
-            raise ValueError(f"subscription '{self.name}' needs rules or tags to say what it receives")
+            raise ValueError(
+                f"subscription '{self.name}' needs rules or tags to say what it receives"
+            )
         return self
 
 
@@ -172,7 +176,9 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     if problems:
         raise ConfigError(problems)
     if not isinstance(data, dict):
-        raise ConfigError([locator.problem((), "a config file is a mapping with at least 'feeds:'")])
+        raise ConfigError(
+            [locator.problem((), "a config file is a mapping with at least 'feeds:'")]
+        )
     data = _expand_env(data, (), environ, locator, problems)
     if problems:
         raise ConfigError(problems)
@@ -187,7 +193,11 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
 
 
 def _expand_env(
-    value: Any, at: tuple[str | int, ...], environ: Mapping[str, str], locator: Locator, problems: list[Problem]
+    value: Any,
+    at: tuple[str | int, ...],
+    environ: Mapping[str, str],
+    locator: Locator,
+    problems: list[Problem],
 ) -> Any:
     """Replace ${VAR} in string values; a missing variable is an error at its place."""
     if isinstance(value, dict):
@@ -198,7 +208,9 @@ def _expand_env(
 
         def substitute(m: re.Match[str]) -> str:
             if m.group(1) not in environ:
-                problems.append(locator.problem(at, f"environment variable {m.group(1)} is not set"))
+                problems.append(
+                    locator.problem(at, f"environment variable {m.group(1)} is not set")
+                )
                 return ""
             return environ[m.group(1)]
 
@@ -207,7 +219,11 @@ def _expand_env(
 
 
 def _resolve(
-    model: ConfigModel, path: Path, environ: Mapping[str, str], locator: Locator, problems: list[Problem]
+    model: ConfigModel,
+    path: Path,
+    environ: Mapping[str, str],
+    locator: Locator,
+    problems: list[Problem],
 ) -> Config:
     base = path.parent.resolve()
 
@@ -223,26 +239,45 @@ def _resolve(
     if model.smtp is not None:
         s = model.smtp
         smtp = SmtpConfig(
-            s.host, s.port, s.starttls, s.tls, s.username,
-            secret(s.password_env, ("smtp", "password_env")), s.from_, s.timeout,
-        )  # fmt: skip
+            s.host,
+            s.port,
+            s.starttls,
+            s.tls,
+            s.username,
+            secret(s.password_env, ("smtp", "password_env")),
+            s.from_,
+            s.timeout,
+        )
     subscriptions = []
     names: set[str] = set()
     for i, sub in enumerate(model.subscriptions):
         at = ("subscriptions", i)
         if sub.name in names:
-            problems.append(locator.problem(at + ("name",), f"duplicate subscription name '{sub.name}'"))
+            problems.append(
+                locator.problem(at + ("name",), f"duplicate subscription name '{sub.name}'")
+            )
         names.add(sub.name)
         if sub.email is not None and smtp is None:
-            problems.append(locator.problem(at + ("email",), "an email subscription needs an smtp: section"))
+            problems.append(
+                locator.problem(at + ("email",), "an email subscription needs an smtp: section")
+            )
         webhook = None
         if sub.webhook is not None:
             w = sub.webhook
             url = w.url or secret(w.url_env, at + ("webhook", "url_env")) or ""
-            webhook = WebhookTarget(url, w.format, secret(w.secret_env, at + ("webhook", "secret_env")))
+            webhook = WebhookTarget(
+                url, w.format, secret(w.secret_env, at + ("webhook", "secret_env"))
+            )
         emails = (sub.email,) if isinstance(sub.email, str) else tuple(sub.email or ())
         subscriptions.append(
-            SubscriptionConfig(sub.name, tuple(sub.rules), tuple(sub.tags), parse_schedule(sub.schedule), emails, webhook)
+            SubscriptionConfig(
+                sub.name,
+                tuple(sub.rules),
+                tuple(sub.tags),
+                parse_schedule(sub.schedule),
+                emails,
+                webhook,
+            )
         )
     default_age = parse_duration(model.first_poll_max_age)
     feeds = tuple(
@@ -257,7 +292,9 @@ def _resolve(
     rules = [model.rules] if isinstance(model.rules, str) else model.rules
     return Config(
         path=path,
-        database_url=resolve_database_url(environ.get("MONITOR_DATABASE_URL") or model.database, base),
+        database_url=resolve_database_url(
+            environ.get("MONITOR_DATABASE_URL") or model.database, base
+        ),
         rule_paths=tuple(base / r for r in rules),
         templates_dir=base / model.templates if model.templates else None,
         allow_private_networks=model.allow_private_networks,
@@ -269,7 +306,11 @@ def _resolve(
 
 def resolve_database_url(url: str, base: Path) -> str:
     """Relative SQLite paths resolve against the config folder; postgresql:// gets our driver."""
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+    if (
+        url.startswith("sqlite:///")
+        and not url.startswith("sqlite:////")
+        and url != "sqlite:///:memory:"
+    ):
         return "sqlite:///" + str(base / url[len("sqlite:///") :])
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]

@@ -57,7 +57,11 @@ async def run_demo(workdir: Path | None = None, rules: Path | None = None) -> De
         with tempfile.TemporaryDirectory(prefix="monitor-demo-") as tmp:
             folder = workdir or Path(tmp)
             path = folder / "monitor.yaml"
-            path.write_text(demo_config(f"{site_url}/rss", smtp.port, webhook.url, rules or resources.rules_dir()))
+            path.write_text(
+                demo_config(
+                    f"{site_url}/rss", smtp.port, webhook.url, rules or resources.rules_dir()
+                )
+            )
             config = load_config(path, {**os.environ, "DEMO_WEBHOOK_SECRET": secret})
             async with open_runtime(config) as rt:
                 report = await run_cycle(rt, poll_all=True)
@@ -73,7 +77,7 @@ def describe(result: DemoResult) -> str:
     lines: list[str] = []
     for mail in result.smtp.mails:
         lines += [
-            f"=== email received by the SMTP server on 127.0.0.1 for {', '.join(mail.recipients)} ===",
+            f"=== email received by the SMTP server for {', '.join(mail.recipients)} ===",
             f"Subject: {mail.message['Subject']}",
             f"Message-ID: {mail.message['Message-ID']}",
             "",
@@ -83,12 +87,19 @@ def describe(result: DemoResult) -> str:
     for hook in result.webhook.hooks:
         payload = hook.json()
         signed = "valid" if hook.signature_valid else "INVALID"
-        lines.append(f"=== webhook received on {hook.path} (signature {signed}, webhook-id {hook.headers.get('webhook-id')}) ===")
+        lines.append(
+            f"=== webhook received on {hook.path} "
+            f"(signature {signed}, webhook-id {hook.headers.get('webhook-id')}) ==="
+        )
         for alert in payload.get("alerts", []):
             figures = ", ".join(f["text"] for f in alert.get("figures", []))
-            captures = "; ".join(f"{k}: {', '.join(v)}" for k, v in alert.get("captures", {}).items())
+            captures = "; ".join(
+                f"{k}: {', '.join(v)}" for k, v in alert.get("captures", {}).items()
+            )
             detail = " | ".join(x for x in (figures, captures) if x)
-            lines.append(f"- {alert['rule']}: {alert['article']['title']}{' | ' + detail if detail else ''}")
+            lines.append(
+                f"- {alert['rule']}: {alert['article']['title']}{' | ' + detail if detail else ''}"
+            )
         lines.append("")
     if not result.smtp.mails and not result.webhook.hooks:
         lines.append("demo: no digest was received (see the log above)")

@@ -11,7 +11,7 @@ import multiprocessing
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import trafilatura
 from trafilatura.settings import use_config
@@ -52,10 +52,10 @@ def extract_html(html: bytes | str, url: str) -> Extracted | ExtractFailure:
         )
     except Exception as exc:  # trafilatura and lxml raise many types on hostile markup
         return ExtractFailure(f"extract: failed ({type(exc).__name__}: {exc})")
-    if doc is None or not (doc.text or "").strip():
+    if not isinstance(doc, trafilatura.settings.Document) or not (doc.text or "").strip():
         return ExtractFailure("extract: no main text found")
     return Extracted(
-        text=doc.text.strip(),
+        text=(doc.text or "").strip(),
         title=doc.title or None,
         published=_parse_date(doc.date),
         site_name=doc.sitename or None,
@@ -72,13 +72,15 @@ def _parse_date(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def make_pool(workers: int | None = None) -> Executor:
     """A process pool for extraction; forkserver so workers never inherit the loop's threads."""
     workers = workers or os.cpu_count() or 1
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("forkserver")
+    )
 
 
 async def extract(pool: Executor | None, html: bytes | str, url: str) -> Extracted | ExtractFailure:

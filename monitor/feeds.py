@@ -15,7 +15,7 @@ import html
 import io
 import re
 import xml.sax
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -156,7 +156,7 @@ def _xml_problem(parsed: Any, body: bytes) -> str | None:
         shift = _line_shift(body)
         if shift is None:
             return str(exc.getMessage())
-        return f"{exc.getMessage()} at line {max(1, exc.getLineNumber() - shift)}"
+        return f"{exc.getMessage()} at line {max(1, (exc.getLineNumber() or 1) - shift)}"
     return str(exc) or type(exc).__name__
 
 
@@ -266,7 +266,7 @@ def _published(raw: Any) -> datetime | None:
         return None
     try:
         # feedparser's struct_time is UTC; timegm avoids the local-time trap of mktime
-        return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc)
+        return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
     except (OverflowError, ValueError, OSError):
         return None
 

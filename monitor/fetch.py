@@ -14,7 +14,7 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import timezone
+from datetime import UTC
 
 import aiohttp
 from multidict import CIMultiDictProxy
@@ -79,7 +79,10 @@ async def fetch(
             error = f"fetch: too many redirects (more than {max_redirects})"
         if error is not None:
             return FetchResult(
-                url=url, final_url=current, status=outcome.status, headers=outcome.headers,
+                url=url,
+                final_url=current,
+                status=outcome.status,
+                headers=outcome.headers,
                 error=error,
             )
         seen.add(outcome.location)
@@ -216,7 +219,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         except (TypeError, ValueError, IndexError):
             return None
         if when.tzinfo is None:  # "-0000": HTTP dates are GMT all the same
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - (time.time() if now is None else now)
     if not math.isfinite(seconds):
         return None

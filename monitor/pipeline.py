@@ -70,7 +70,9 @@ class CycleReport:
 
 
 @asynccontextmanager
-async def open_runtime(config: Config, *, extract_workers: int | None = 0) -> AsyncIterator[Runtime]:
+async def open_runtime(
+    config: Config, *, extract_workers: int | None = 0
+) -> AsyncIterator[Runtime]:
     """Everything a cycle needs; `extract_workers=None` sizes the process pool to the cores,
     0 extracts in this process (tests, one-shot runs)."""
     rules = load_rules(config.rule_paths)
@@ -90,7 +92,9 @@ async def open_runtime(config: Config, *, extract_workers: int | None = 0) -> As
         store.close()
 
 
-async def run_cycle(rt: Runtime, *, poll_all: bool = False, now: datetime | None = None) -> CycleReport:
+async def run_cycle(
+    rt: Runtime, *, poll_all: bool = False, now: datetime | None = None
+) -> CycleReport:
     """Poll what is due (everything with `poll_all`), match, build due digests, deliver."""
     now = now or utcnow()
     report = CycleReport()
@@ -98,9 +102,15 @@ async def run_cycle(rt: Runtime, *, poll_all: bool = False, now: datetime | None
     build_digests(rt, report, now=now)
     await deliver(rt, report, now=now)
     log.info(
-        "cycle done: %d feeds polled (%d failed), %d new articles, %d alerts, %d digests, %d delivered",
-        report.feeds_polled, report.feeds_failed, report.articles, report.alerts, report.digests, report.delivered,
-    )  # fmt: skip
+        "cycle done: %d feeds polled (%d failed), %d new articles, %d alerts, %d digests, "
+        "%d delivered",
+        report.feeds_polled,
+        report.feeds_failed,
+        report.articles,
+        report.alerts,
+        report.digests,
+        report.delivered,
+    )
     return report
 
 
@@ -110,9 +120,11 @@ async def run_cycle(rt: Runtime, *, poll_all: bool = False, now: datetime | None
 async def poll_feeds(rt: Runtime, report: CycleReport, *, poll_all: bool, now: datetime) -> None:
     feeds_by_url = {f.url: f for f in rt.config.feeds}
     due = [
-        state for state in rt.store.feed_states()
-        if state.url in feeds_by_url and (poll_all or state.next_poll_at is None or state.next_poll_at <= now)
-    ]  # fmt: skip
+        state
+        for state in rt.store.feed_states()
+        if state.url in feeds_by_url
+        and (poll_all or state.next_poll_at is None or state.next_poll_at <= now)
+    ]
     limit = asyncio.Semaphore(POLL_CONCURRENCY)
 
     async def one(state: FeedState) -> None:
@@ -122,11 +134,16 @@ async def poll_feeds(rt: Runtime, report: CycleReport, *, poll_all: bool, now: d
     await asyncio.gather(*(one(state) for state in due))
 
 
-async def poll_one(rt: Runtime, feed: FeedConfig, state: FeedState, report: CycleReport, now: datetime) -> None:
+async def poll_one(
+    rt: Runtime, feed: FeedConfig, state: FeedState, report: CycleReport, now: datetime
+) -> None:
     result = await poll_feed(
-        rt.session, state.url, etag=state.etag, last_modified=state.last_modified,
+        rt.session,
+        state.url,
+        etag=state.etag,
+        last_modified=state.last_modified,
         allow_private=rt.config.allow_private_networks,
-    )  # fmt: skip
+    )
     report.feeds_polled += 1
     first_poll = state.last_polled_at is None
     new_items = 0
@@ -135,21 +152,34 @@ async def poll_one(rt: Runtime, feed: FeedConfig, state: FeedState, report: Cycl
             log.warning("%s", result.warning, extra={"feed_url": feed.url})
         for entry in result.entries:
             try:
-                new_items += await process_entry(rt, feed, entry, report, first_poll=first_poll, now=now)
+                new_items += await process_entry(
+                    rt, feed, entry, report, first_poll=first_poll, now=now
+                )
             except Exception:  # one bad entry must not cost the rest of the feed
-                log.exception("entry failed: %s", entry.url, extra={"feed_url": feed.url, "article_url": entry.url})
+                log.exception(
+                    "entry failed: %s",
+                    entry.url,
+                    extra={"feed_url": feed.url, "article_url": entry.url},
+                )
     else:
         report.feeds_failed += 1
         log.warning("%s", result.error, extra={"feed_url": feed.url})
-    rt.store.record_poll(state.id, result, next_poll(feed, state, result.ok, result.retry_after, now), new_items, now)
+    rt.store.record_poll(
+        state.id, result, next_poll(feed, state, result.ok, result.retry_after, now), new_items, now
+    )
 
 
-def next_poll(feed: FeedConfig, state: FeedState, ok: bool, retry_after: float | None, now: datetime) -> datetime:
+def next_poll(
+    feed: FeedConfig, state: FeedState, ok: bool, retry_after: float | None, now: datetime
+) -> datetime:
     """The feed's interval with ±10% jitter; failing feeds back off exponentially (capped),
     and never sooner than the server's Retry-After."""
     delay = feed.interval
     if not ok:
-        delay = min(feed.interval * 2 ** min(state.consecutive_failures + 1, 10), max(FEED_BACKOFF_CAP, feed.interval))
+        delay = min(
+            feed.interval * 2 ** min(state.consecutive_failures + 1, 10),
+            max(FEED_BACKOFF_CAP, feed.interval),
+        )
     delay *= random.uniform(0.9, 1.1)
     if retry_after:
         delay = max(delay, timedelta(seconds=retry_after))
@@ -157,29 +187,64 @@ def next_poll(feed: FeedConfig, state: FeedState, ok: bool, retry_after: float |
 
 
 async def process_entry(
-    rt: Runtime, feed: FeedConfig, entry: Entry, report: CycleReport, *, first_poll: bool, now: datetime
+    rt: Runtime,
+    feed: FeedConfig,
+    entry: Entry,
+    report: CycleReport,
+    *,
+    first_poll: bool,
+    now: datetime,
 ) -> int:
     """Record one entry once; returns 1 if it was new. Alerts only when it is new enough."""
     identity = entry_identity(entry)
     if rt.store.has_article(identity):
         return 0
-    too_old = first_poll and entry.published is not None and now - entry.published > feed.first_poll_max_age
+    too_old = (
+        first_poll
+        and entry.published is not None
+        and now - entry.published > feed.first_poll_max_age
+    )
     if too_old:
-        article = Article(url=entry.url or identity, title=entry.title, text=entry.summary, feed_url=feed.url,
-                          published=entry.published, tags=feed.tags)  # fmt: skip
-        rt.store.add_article(identity=identity, url=article.url, feed_url=feed.url, title=entry.title,
-                             published=entry.published, site_name=None, text=article.text, partial=True,
-                             alerted=False, now=now)  # fmt: skip
+        article = Article(
+            url=entry.url or identity,
+            title=entry.title,
+            text=entry.summary,
+            feed_url=feed.url,
+            published=entry.published,
+            tags=feed.tags,
+        )
+        rt.store.add_article(
+            identity=identity,
+            url=article.url,
+            feed_url=feed.url,
+            title=entry.title,
+            published=entry.published,
+            site_name=None,
+            text=article.text,
+            partial=True,
+            alerted=False,
+            now=now,
+        )
         return 1
     article = await load_article(rt, feed, entry)
     report.articles += 1
     duplicate = not article.partial and rt.store.has_content(content_hash(article.text))
     article_id = rt.store.add_article(
-        identity=identity, url=article.url, feed_url=feed.url, title=article.title, published=article.published,
-        site_name=article.site_name, text=article.text, partial=article.partial, alerted=not duplicate, now=now,
-    )  # fmt: skip
+        identity=identity,
+        url=article.url,
+        feed_url=feed.url,
+        title=article.title,
+        published=article.published,
+        site_name=article.site_name,
+        text=article.text,
+        partial=article.partial,
+        alerted=not duplicate,
+        now=now,
+    )
     if duplicate:
-        log.info("same text as a stored article, not alerted again", extra={"article_url": article.url})
+        log.info(
+            "same text as a stored article, not alerted again", extra={"article_url": article.url}
+        )
         return 1
     for match in match_article(article, rt.rules, now=now):
         report.alerts += record_alert(rt, article_id, article, match, now)
@@ -188,8 +253,16 @@ async def process_entry(
 
 async def load_article(rt: Runtime, feed: FeedConfig, entry: Entry) -> Article:
     """The entry's article: the feed's full text, else the extracted page, else its summary."""
-    base = Article(url=entry.url or "", title=entry.title, text=entry.summary, summary=entry.summary,
-                   published=entry.published, feed_url=feed.url, tags=feed.tags, partial=True)  # fmt: skip
+    base = Article(
+        url=entry.url or "",
+        title=entry.title,
+        text=entry.summary,
+        summary=entry.summary,
+        published=entry.published,
+        feed_url=feed.url,
+        tags=feed.tags,
+        partial=True,
+    )
     if entry.content:
         return replace(base, text=plain_text(entry.content), partial=False)
     if not entry.url:
@@ -201,7 +274,9 @@ async def load_article(rt: Runtime, feed: FeedConfig, entry: Entry) -> Article:
         log.warning("%s", exc, extra={"article_url": entry.url})
     if page is None or not page.ok:
         if page is not None:
-            log.warning("%s", page.error or f"fetch: status {page.status}", extra={"article_url": entry.url})
+            log.warning(
+                "%s", page.error or f"fetch: status {page.status}", extra={"article_url": entry.url}
+            )
         return base
     extracted = await extraction.extract(rt.pool, page.body, page.final_url)
     if isinstance(extracted, extraction.ExtractFailure):
@@ -219,7 +294,9 @@ async def load_article(rt: Runtime, feed: FeedConfig, entry: Entry) -> Article:
     )
 
 
-def record_alert(rt: Runtime, article_id: int, article: Article, match: Match, now: datetime) -> int:
+def record_alert(
+    rt: Runtime, article_id: int, article: Article, match: Match, now: datetime
+) -> int:
     """Store a match as an alert unless the rule's alert policy says it is not news."""
     rule = rt.rules.get(match.rule)
     policy = rule.spec.alert if rule else "every"
@@ -232,7 +309,9 @@ def record_alert(rt: Runtime, article_id: int, article: Article, match: Match, n
     previous = rt.store.previous_figures(match.rule, key)
     known = {f.value for f in previous}
     if match.figures and all(f.value in known for f in match.figures):
-        log.info("no new figure, not alerted", extra={"rule": match.rule, "article_url": article.url})
+        log.info(
+            "no new figure, not alerted", extra={"rule": match.rule, "article_url": article.url}
+        )
         return 0
     rt.store.add_alert(article_id, match, tags, previous=tuple(previous), figure_key=key, now=now)
     return 1
@@ -242,7 +321,7 @@ def record_alert(rt: Runtime, article_id: int, article: Article, match: Match, n
 
 
 def build_digests(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
-    """For each subscription whose schedule is due, put one digest of its new alerts in the outbox."""
+    """Each subscription whose schedule is due gets one digest of its new alerts in the outbox."""
     for sub in rt.config.subscriptions:
         cursor, since = rt.store.subscription_state(sub.name, now)
         if not sub.schedule.is_due(since, now):
@@ -260,18 +339,30 @@ def build_digests(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
             continue  # the alerts stay pending: fixing the template sends them
         key = rt.store.enqueue_digest(sub.name, [a.id for a in wanted], alerts[-1].id, message, now)
         report.digests += 1
-        log.info("digest queued: %d alerts", len(wanted), extra={"subscription": sub.name, "delivery_id": key})
+        log.info(
+            "digest queued: %d alerts",
+            len(wanted),
+            extra={"subscription": sub.name, "delivery_id": key},
+        )
 
 
 def notifier_for(rt: Runtime, sub: SubscriptionConfig) -> Notifier:
     if sub.webhook is not None:
-        return WebhookNotifier(sub.webhook.url, sub.webhook.format, sub.webhook.secret, session=rt.session)
+        return WebhookNotifier(
+            sub.webhook.url, sub.webhook.format, sub.webhook.secret, session=rt.session
+        )
     smtp = rt.config.smtp
     assert smtp is not None  # the config refuses email subscriptions without smtp
     settings = SmtpSettings(
-        host=smtp.host, port=smtp.port, starttls=smtp.starttls, use_tls=smtp.tls, username=smtp.username,
-        password=smtp.password, sender=smtp.sender, timeout=smtp.timeout,
-    )  # fmt: skip
+        host=smtp.host,
+        port=smtp.port,
+        starttls=smtp.starttls,
+        use_tls=smtp.tls,
+        username=smtp.username,
+        password=smtp.password,
+        sender=smtp.sender,
+        timeout=smtp.timeout,
+    )
     return EmailNotifier(settings, list(sub.email))
 
 
@@ -297,7 +388,9 @@ async def deliver(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
         if result.retryable and attempts < MAX_DELIVERY_ATTEMPTS:
             retry_at = now + retry_delay(attempts, result.retry_after)
             rt.store.mark_failed(row.id, result.detail, retry_at)
-            log.warning("delivery failed, retry at %s: %s", retry_at.isoformat(), result.detail, extra=extra)
+            log.warning(
+                "delivery failed, retry at %s: %s", retry_at.isoformat(), result.detail, extra=extra
+            )
         else:
             rt.store.mark_failed(row.id, result.detail, None)
             log.error("delivery failed for good: %s", result.detail, extra=extra)
@@ -306,5 +399,5 @@ async def deliver(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
 def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
     """Exponential backoff with full jitter, capped; a server's Retry-After is a floor."""
     ceiling = min(DELIVERY_BACKOFF_BASE * 2 ** (attempts - 1), DELIVERY_BACKOFF_CAP)
-    delay = ceiling * random.uniform(0.5, 1.0)
+    delay: timedelta = ceiling * random.uniform(0.5, 1.0)
     return max(delay, timedelta(seconds=retry_after or 0))

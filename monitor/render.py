@@ -31,7 +31,9 @@ def make_environment(templates_dir: Path | None = None) -> ImmutableSandboxedEnv
     loaders.append(FileSystemLoader(str(resources.templates_dir())))
     env = ImmutableSandboxedEnvironment(
         loader=ChoiceLoader(loaders),
-        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "html.j2"), default_for_string=False
+        ),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -70,7 +72,9 @@ def _render(env: ImmutableSandboxedEnvironment, name: str, context: dict[str, An
         for piece in env.get_template(name).generate(context):
             size += len(piece)
             if size > MAX_OUTPUT_CHARS:
-                raise RenderError(f"render: template {name} produced more than {MAX_OUTPUT_CHARS} characters")
+                raise RenderError(
+                    f"render: template {name} produced more than {MAX_OUTPUT_CHARS} characters"
+                )
             pieces.append(piece)
     except RenderError:
         raise
@@ -89,15 +93,19 @@ def one_line(text: str) -> str:
     return re.sub(r"\s+", " ", str(text)).strip()
 
 
-def highlight(snippet: str, hits: tuple[Hit, ...], index: int, *, mark: str = "html") -> Markup | str:
-    """Mark the hit spans of snippet `index`: <mark> in HTML (everything else escaped), **..** in text."""
+def highlight(
+    snippet: str, hits: tuple[Hit, ...], index: int, *, mark: str = "html"
+) -> Markup | str:
+    """Mark the hit spans of snippet `index`: <mark> in HTML (the rest escaped), **..** in text."""
     spans = sorted({(h.start, h.end) for h in hits if h.snippet == index})
     pieces: list[str] = []
     cursor = 0
     for start, end in spans:
         if start < cursor:
             continue  # overlapping hits: keep the first
-        pieces.append(str(escape(snippet[cursor:start])) if mark == "html" else snippet[cursor:start])
+        pieces.append(
+            str(escape(snippet[cursor:start])) if mark == "html" else snippet[cursor:start]
+        )
         word = snippet[start:end]
         pieces.append(f"<mark>{escape(word)}</mark>" if mark == "html" else f"**{word}**")
         cursor = end

@@ -12,12 +12,12 @@ from typing import Any
 
 import aiohttp
 
+from monitor.codec import match_to_json
 from monitor.extract import ExtractFailure, extract_html
 from monitor.feeds import looks_like_feed, parse_feed, plain_text
 from monitor.fetch import fetch
 from monitor.models import Article, Entry, Match
 from monitor.netguard import make_session
-from monitor.codec import match_to_json
 from monitor.rules.match import RuleSet, match_article
 
 _HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -84,10 +84,14 @@ def _page_article(body: bytes, url: str) -> tuple[Article | None, str | None]:
     if isinstance(extracted, ExtractFailure):
         return None, extracted.reason
     article = Article(
-        url=extracted.canonical_url or url, title=extracted.title or "", text=extracted.text,
-        summary=extracted.description or "", published=extracted.published,
-        site_name=extracted.site_name, language=extracted.language,
-    )  # fmt: skip
+        url=extracted.canonical_url or url,
+        title=extracted.title or "",
+        text=extracted.text,
+        summary=extracted.description or "",
+        published=extracted.published,
+        site_name=extracted.site_name,
+        language=extracted.language,
+    )
     return article, None
 
 
@@ -95,9 +99,12 @@ async def _entry_article(
     session: aiohttp.ClientSession, entry: Entry, fetch_pages: bool, allow_private: bool
 ) -> tuple[Article | None, str | None]:
     own = Article(
-        url=entry.url or entry.guid or "", title=entry.title, summary=entry.summary,
-        text=plain_text(entry.content) if entry.content else "", published=entry.published,
-    )  # fmt: skip
+        url=entry.url or entry.guid or "",
+        title=entry.title,
+        summary=entry.summary,
+        text=plain_text(entry.content) if entry.content else "",
+        published=entry.published,
+    )
     if not (fetch_pages and entry.url):
         return own, None
     page = await fetch(session, entry.url, allow_private=allow_private)
@@ -106,5 +113,11 @@ async def _entry_article(
     article, error = _page_article(page.body, page.final_url)
     if article is None:
         return own, error
-    return Article(url=entry.url, title=entry.title or article.title, text=article.text, summary=entry.summary,
-                   published=entry.published or article.published, site_name=article.site_name), None  # fmt: skip
+    return Article(
+        url=entry.url,
+        title=entry.title or article.title,
+        text=article.text,
+        summary=entry.summary,
+        published=entry.published or article.published,
+        site_name=article.site_name,
+    ), None

@@ -76,16 +76,32 @@ async def run_worker(config: Config, *, stop: asyncio.Event | None = None) -> No
         watcher = RuleWatcher(config.rule_paths)
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(
-            _guarded_cycle, "interval", args=[rt], seconds=tick, next_run_time=utcnow(),
-            coalesce=True, max_instances=1, misfire_grace_time=int(tick), id="cycle",
-        )  # fmt: skip
+            _guarded_cycle,
+            "interval",
+            args=[rt],
+            seconds=tick,
+            next_run_time=utcnow(),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=int(tick),
+            id="cycle",
+        )
         scheduler.add_job(
-            watcher.check, "interval", args=[rt], seconds=RULES_CHECK_SECONDS,
-            coalesce=True, max_instances=1, id="rules",
-        )  # fmt: skip
+            watcher.check,
+            "interval",
+            args=[rt],
+            seconds=RULES_CHECK_SECONDS,
+            coalesce=True,
+            max_instances=1,
+            id="rules",
+        )
         scheduler.start()
-        log.info("worker started: %d feeds, %d rules, %d subscriptions",
-                 len(config.feeds), len(rt.rules.rules), len(config.subscriptions))  # fmt: skip
+        log.info(
+            "worker started: %d feeds, %d rules, %d subscriptions",
+            len(config.feeds),
+            len(rt.rules.rules),
+            len(config.subscriptions),
+        )
         try:
             await stop.wait()
         finally:

@@ -52,7 +52,9 @@ class SmtpSink:
 
     async def start(self) -> SmtpSink:
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: SMTP(self, hostname="localhost"), self.host, self.port)
+        self._server = await loop.create_server(
+            lambda: SMTP(self, hostname="localhost"), self.host, self.port
+        )
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    CursorResult,
     DateTime,
     Engine,
     ForeignKey,
@@ -41,7 +42,8 @@ from monitor.timeutil import as_utc, utcnow
 metadata = MetaData()
 
 feeds = Table(
-    "feeds", metadata,
+    "feeds",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("url", String(2048), nullable=False, unique=True),
     Column("etag", String(1024)),
@@ -54,10 +56,11 @@ feeds = Table(
     Column("consecutive_failures", Integer, nullable=False, default=0),
     Column("items_seen", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
-)  # fmt: skip
+)
 
 articles = Table(
-    "articles", metadata,
+    "articles",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("identity", String(2048), nullable=False, unique=True),
     Column("url", String(2048), nullable=False),
@@ -69,10 +72,11 @@ articles = Table(
     Column("partial", Boolean, nullable=False, default=False),
     Column("alerted", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
-)  # fmt: skip
+)
 
 alerts = Table(
-    "alerts", metadata,
+    "alerts",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("article_id", Integer, ForeignKey("articles.id"), nullable=False),
     Column("rule", String(128), nullable=False),
@@ -81,10 +85,11 @@ alerts = Table(
     Column("previous_figures", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("article_id", "rule"),
-)  # fmt: skip
+)
 
 figure_history = Table(
-    "figure_history", metadata,
+    "figure_history",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("rule", String(128), nullable=False),
     Column("key", String(256), nullable=False, default=""),
@@ -93,17 +98,19 @@ figure_history = Table(
     Column("alert_id", Integer, ForeignKey("alerts.id")),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("rule", "key", "value"),
-)  # fmt: skip
+)
 
 subscriptions = Table(
-    "subscriptions", metadata,
+    "subscriptions",
+    metadata,
     Column("name", String(128), primary_key=True),
     Column("cursor", Integer, nullable=False, default=0),
     Column("last_digest_at", DateTime(timezone=True), nullable=False),
-)  # fmt: skip
+)
 
 outbox = Table(
-    "outbox", metadata,
+    "outbox",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("key", String(64), nullable=False, unique=True),
     Column("subscription", String(128), nullable=False),
@@ -117,7 +124,7 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -164,22 +171,43 @@ class Store:
             known = set(conn.scalars(select(feeds.c.url)))
             for url in urls:
                 if url not in known:
-                    conn.execute(insert(feeds).values(url=url, created_at=now, consecutive_failures=0, items_seen=0))
+                    conn.execute(
+                        insert(feeds).values(
+                            url=url, created_at=now, consecutive_failures=0, items_seen=0
+                        )
+                    )
 
     def feed_states(self) -> list[FeedState]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(feeds).order_by(feeds.c.id)).mappings().all()
         return [_feed_state(r) for r in rows]
 
-    def record_poll(self, feed_id: int, result: PollResult, next_poll_at: datetime, new_items: int, now: datetime) -> None:
-        values: dict[str, Any] = {"last_polled_at": now, "next_poll_at": next_poll_at, "last_status": result.status}
+    def record_poll(
+        self,
+        feed_id: int,
+        result: PollResult,
+        next_poll_at: datetime,
+        new_items: int,
+        now: datetime,
+    ) -> None:
+        values: dict[str, Any] = {
+            "last_polled_at": now,
+            "next_poll_at": next_poll_at,
+            "last_status": result.status,
+        }
         if result.ok:
-            values.update(consecutive_failures=0, last_error=None, last_warning=result.warning,
-                          items_seen=feeds.c.items_seen + new_items)  # fmt: skip
+            values.update(
+                consecutive_failures=0,
+                last_error=None,
+                last_warning=result.warning,
+                items_seen=feeds.c.items_seen + new_items,
+            )
             if not result.not_modified:
                 values.update(etag=result.etag, last_modified=result.last_modified)
         else:
-            values.update(consecutive_failures=feeds.c.consecutive_failures + 1, last_error=result.error)
+            values.update(
+                consecutive_failures=feeds.c.consecutive_failures + 1, last_error=result.error
+            )
         with self.engine.begin() as conn:
             conn.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
 
@@ -187,22 +215,49 @@ class Store:
 
     def has_article(self, identity: str) -> bool:
         with self.engine.connect() as conn:
-            return conn.scalar(select(articles.c.id).where(articles.c.identity == identity)) is not None
+            return (
+                conn.scalar(select(articles.c.id).where(articles.c.identity == identity))
+                is not None
+            )
 
     def has_content(self, content_hash: str) -> bool:
         with self.engine.connect() as conn:
-            return conn.scalar(select(articles.c.id).where(articles.c.content_hash == content_hash)) is not None
+            return (
+                conn.scalar(select(articles.c.id).where(articles.c.content_hash == content_hash))
+                is not None
+            )
 
     def add_article(
-        self, *, identity: str, url: str, feed_url: str | None, title: str, published: datetime | None,
-        site_name: str | None, text: str, partial: bool, alerted: bool, now: datetime | None = None,
-    ) -> int:  # fmt: skip
+        self,
+        *,
+        identity: str,
+        url: str,
+        feed_url: str | None,
+        title: str,
+        published: datetime | None,
+        site_name: str | None,
+        text: str,
+        partial: bool,
+        alerted: bool,
+        now: datetime | None = None,
+    ) -> int:
         with self.engine.begin() as conn:
-            return int(conn.execute(insert(articles).values(
-                identity=identity, url=url, feed_url=feed_url, title=title, published=published,
-                site_name=site_name, content_hash=content_hash(text), partial=partial,
-                alerted=alerted, created_at=now or utcnow(),
-            )).inserted_primary_key[0])  # fmt: skip
+            return _inserted_id(
+                conn.execute(
+                    insert(articles).values(
+                        identity=identity,
+                        url=url,
+                        feed_url=feed_url,
+                        title=title,
+                        published=published,
+                        site_name=site_name,
+                        content_hash=content_hash(text),
+                        partial=partial,
+                        alerted=alerted,
+                        created_at=now or utcnow(),
+                    )
+                )
+            )
 
     def previous_figures(self, rule: str, key: str = "") -> list[Figure]:
         with self.engine.connect() as conn:
@@ -214,26 +269,50 @@ class Store:
         return [Figure(value=r.value, text=r.text) for r in rows]
 
     def add_alert(
-        self, article_id: int, match: Match, tags: tuple[str, ...], previous: tuple[Figure, ...] = (),
-        figure_key: str | None = None, now: datetime | None = None,
-    ) -> int:  # fmt: skip
+        self,
+        article_id: int,
+        match: Match,
+        tags: tuple[str, ...],
+        previous: tuple[Figure, ...] = (),
+        figure_key: str | None = None,
+        now: datetime | None = None,
+    ) -> int:
         """Store an alert; with `figure_key` set, its figures join the rule's figure history."""
         now = now or utcnow()
         with self.engine.begin() as conn:
-            alert_id = int(conn.execute(insert(alerts).values(
-                article_id=article_id, rule=match.rule, tags=list(tags), match=match_to_json(match),
-                previous_figures=[figure_to_json(f) for f in previous], created_at=now,
-            )).inserted_primary_key[0])  # fmt: skip
+            alert_id = _inserted_id(
+                conn.execute(
+                    insert(alerts).values(
+                        article_id=article_id,
+                        rule=match.rule,
+                        tags=list(tags),
+                        match=match_to_json(match),
+                        previous_figures=[figure_to_json(f) for f in previous],
+                        created_at=now,
+                    )
+                )
+            )
             if figure_key is not None:
-                known = set(conn.scalars(select(figure_history.c.value).where(
-                    figure_history.c.rule == match.rule, figure_history.c.key == figure_key)))  # fmt: skip
+                known = set(
+                    conn.scalars(
+                        select(figure_history.c.value).where(
+                            figure_history.c.rule == match.rule, figure_history.c.key == figure_key
+                        )
+                    )
+                )
                 for figure in match.figures:
                     if figure.value not in known:
                         known.add(figure.value)
-                        conn.execute(insert(figure_history).values(
-                            rule=match.rule, key=figure_key, value=figure.value, text=figure.text,
-                            alert_id=alert_id, created_at=now,
-                        ))  # fmt: skip
+                        conn.execute(
+                            insert(figure_history).values(
+                                rule=match.rule,
+                                key=figure_key,
+                                value=figure.value,
+                                text=figure.text,
+                                alert_id=alert_id,
+                                created_at=now,
+                            )
+                        )
         return alert_id
 
     def alerts_after(self, cursor: int) -> list[Alert]:
@@ -244,7 +323,9 @@ class Store:
 
     def _alerts(self, where: Any) -> list[Alert]:
         query = (
-            select(alerts, articles.c.url, articles.c.title, articles.c.published, articles.c.site_name)
+            select(
+                alerts, articles.c.url, articles.c.title, articles.c.published, articles.c.site_name
+            )
             .join(articles, articles.c.id == alerts.c.article_id)
             .where(where)
             .order_by(alerts.c.id)
@@ -253,10 +334,15 @@ class Store:
             rows = conn.execute(query).mappings().all()
         return [
             Alert(
-                id=r["id"], article_url=r["url"], article_title=r["title"], published=as_utc(r["published"]),
-                site_name=r["site_name"], match=match_from_json(r["match"]), tags=tuple(r["tags"]),
+                id=r["id"],
+                article_url=r["url"],
+                article_title=r["title"],
+                published=as_utc(r["published"]),
+                site_name=r["site_name"],
+                match=match_from_json(r["match"]),
+                tags=tuple(r["tags"]),
                 previous_figures=tuple(figure_from_json(f) for f in r["previous_figures"]),
-            )  # fmt: skip
+            )
             for r in rows
         ]
 
@@ -265,69 +351,130 @@ class Store:
     def subscription_state(self, name: str, now: datetime | None = None) -> tuple[int, datetime]:
         """(cursor, last digest time); a new subscription starts at the newest alert."""
         with self.engine.begin() as conn:
-            row = conn.execute(select(subscriptions).where(subscriptions.c.name == name)).mappings().first()
+            row = (
+                conn.execute(select(subscriptions).where(subscriptions.c.name == name))
+                .mappings()
+                .first()
+            )
             if row is None:
                 cursor = conn.scalar(select(func.coalesce(func.max(alerts.c.id), 0))) or 0
                 since = now or utcnow()
-                conn.execute(insert(subscriptions).values(name=name, cursor=cursor, last_digest_at=since))
+                conn.execute(
+                    insert(subscriptions).values(name=name, cursor=cursor, last_digest_at=since)
+                )
                 return cursor, since
             return row["cursor"], as_utc(row["last_digest_at"]) or utcnow()
 
     def enqueue_digest(
-        self, subscription: str, alert_ids: list[int], cursor: int, message: Message, now: datetime | None = None
+        self,
+        subscription: str,
+        alert_ids: list[int],
+        cursor: int,
+        message: Message,
+        now: datetime | None = None,
     ) -> str:
         """Write a digest to the outbox and move the subscription past its alerts, atomically."""
         now = now or utcnow()
         key = f"msg_{uuid.uuid4().hex}"
         with self.engine.begin() as conn:
-            conn.execute(insert(outbox).values(
-                key=key, subscription=subscription, alert_ids=alert_ids, subject=message.subject,
-                text=message.text, html=message.html, status="pending", attempts=0,
-                next_attempt_at=now, created_at=now,
-            ))  # fmt: skip
-            conn.execute(update(subscriptions).where(subscriptions.c.name == subscription)
-                         .values(cursor=cursor, last_digest_at=now))  # fmt: skip
+            conn.execute(
+                insert(outbox).values(
+                    key=key,
+                    subscription=subscription,
+                    alert_ids=alert_ids,
+                    subject=message.subject,
+                    text=message.text,
+                    html=message.html,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+            conn.execute(
+                update(subscriptions)
+                .where(subscriptions.c.name == subscription)
+                .values(cursor=cursor, last_digest_at=now)
+            )
         return key
 
     def advance_subscription(self, subscription: str, cursor: int, now: datetime) -> None:
-        """A due period with nothing this subscription wants: skip those alerts, restart the clock."""
+        """A due period with nothing this subscription wants: skip its alerts, restart the clock."""
         with self.engine.begin() as conn:
-            conn.execute(update(subscriptions).where(subscriptions.c.name == subscription)
-                         .values(cursor=cursor, last_digest_at=now))  # fmt: skip
+            conn.execute(
+                update(subscriptions)
+                .where(subscriptions.c.name == subscription)
+                .values(cursor=cursor, last_digest_at=now)
+            )
 
-    def due_deliveries(self, now: datetime | None = None, lease: timedelta = timedelta(minutes=5)) -> list[OutboxRow]:
+    def due_deliveries(
+        self, now: datetime | None = None, lease: timedelta = timedelta(minutes=5)
+    ) -> list[OutboxRow]:
         """Claim pending rows that are due: each claimed row is leased for `lease`."""
         now = now or utcnow()
         with self.engine.begin() as conn:
-            rows = conn.execute(
-                select(outbox).where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
-                .order_by(outbox.c.id).with_for_update(skip_locked=True)
-            ).mappings().all()  # fmt: skip
+            rows = (
+                conn.execute(
+                    select(outbox)
+                    .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
+                    .order_by(outbox.c.id)
+                    .with_for_update(skip_locked=True)
+                )
+                .mappings()
+                .all()
+            )
             if rows:
-                conn.execute(update(outbox).where(outbox.c.id.in_([r["id"] for r in rows]))
-                             .values(next_attempt_at=now + lease))  # fmt: skip
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_([r["id"] for r in rows]))
+                    .values(next_attempt_at=now + lease)
+                )
         return [
-            OutboxRow(r["id"], r["key"], r["subscription"], tuple(r["alert_ids"]),
-                      Message(r["subject"], r["text"], r["html"]), r["attempts"])  # fmt: skip
+            OutboxRow(
+                r["id"],
+                r["key"],
+                r["subscription"],
+                tuple(r["alert_ids"]),
+                Message(r["subject"], r["text"], r["html"]),
+                r["attempts"],
+            )
             for r in rows
         ]
 
     def mark_sent(self, row_id: int, now: datetime | None = None) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(outbox).where(outbox.c.id == row_id).values(
-                status="sent", sent_at=now or utcnow(), attempts=outbox.c.attempts + 1, last_error=None))  # fmt: skip
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == row_id)
+                .values(
+                    status="sent",
+                    sent_at=now or utcnow(),
+                    attempts=outbox.c.attempts + 1,
+                    last_error=None,
+                )
+            )
 
     def mark_failed(self, row_id: int, error: str, retry_at: datetime | None) -> None:
         """Record a failed attempt: retry at `retry_at`, or dead-letter the row when None."""
         values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error}
-        values.update(status="dead") if retry_at is None else values.update(next_attempt_at=retry_at)
+        values.update(status="dead") if retry_at is None else values.update(
+            next_attempt_at=retry_at
+        )
         with self.engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.id == row_id).values(**values))
 
     def outbox_counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all()
+            rows = conn.execute(
+                select(outbox.c.status, func.count()).group_by(outbox.c.status)
+            ).all()
         return {status: count for status, count in rows}
+
+
+def _inserted_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def content_hash(text: str) -> str:
@@ -344,7 +491,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _feed_state(r: Any) -> FeedState:
     return FeedState(
-        r["id"], r["url"], r["etag"], r["last_modified"], as_utc(r["last_polled_at"]),
-        as_utc(r["next_poll_at"]), r["last_status"], r["last_error"], r["last_warning"],
-        r["consecutive_failures"], r["items_seen"],
-    )  # fmt: skip
+        r["id"],
+        r["url"],
+        r["etag"],
+        r["last_modified"],
+        as_utc(r["last_polled_at"]),
+        as_utc(r["next_poll_at"]),
+        r["last_status"],
+        r["last_error"],
+        r["last_warning"],
+        r["consecutive_failures"],
+        r["items_seen"],
+    )

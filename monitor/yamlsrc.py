@@ -99,5 +99,6 @@ def _scalar(node: yaml.Node) -> Any:
 _SAFE_CONSTRUCTOR = yaml.SafeLoader("")
 # Plain data only: no python/* tags, no custom tags.
 _SAFE_TAGS = frozenset(
-    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
 )

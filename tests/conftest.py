@@ -65,7 +65,9 @@ def environ() -> dict[str, str]:
     return {**os.environ, "CASES_WEBHOOK_SECRET": WEBHOOK_SECRET}
 
 
-POSTGRES_URL = os.environ.get("MONITOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "MONITOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def postgres_unreachable() -> str | None:

@@ -18,8 +18,12 @@ def test_replay_json_prints_one_object_per_document():
     # the real console entry point, from the repository root, as the README shows it
     result = subprocess.run(
         [sys.executable, "-m", "monitor", "replay", "seeds/mee-syria-envoy.html", "--json"],
-        cwd=REPO, capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     [line] = result.stdout.splitlines()
     doc = json.loads(line)
     assert doc["source"] == "seeds/mee-syria-envoy.html"
@@ -32,7 +36,15 @@ def test_replay_json_prints_one_object_per_document():
     ]
     assert matches["envoy-travel"]["captures"] == {"destination": ["Moscow", "Washington"]}
     for match in matches.values():
-        assert set(match) == {"rule", "title", "severity", "figures", "captures", "snippets", "hits"}
+        assert set(match) == {
+            "rule",
+            "title",
+            "severity",
+            "figures",
+            "captures",
+            "snippets",
+            "hits",
+        }
         for hit in match["hits"]:
             assert match["snippets"][hit["snippet"]][hit["start"] : hit["end"]] == hit["text"]
 
@@ -73,14 +85,16 @@ def test_rules_commands(tmp_path):
 
 
 def test_failing_rule_example_exits_1(tmp_path):
-    (tmp_path / "r.yaml").write_text(textwrap.dedent("""\
+    (tmp_path / "r.yaml").write_text(
+        textwrap.dedent("""\
         rules:
           - id: quake
             match: {any: [earthquake]}
             examples:
               - text: "A tremor shook the city."
                 expect: {match: true}
-        """))
+        """)
+    )
     result = run("rules", "test", tmp_path)
     assert result.exit_code == 1
     assert "FAIL quake example 1: 'A tremor shook the city.'" in result.output
@@ -99,14 +113,16 @@ def test_exit_codes_for_bad_config_and_usage(tmp_path):
 
 def test_feeds_and_digest_preview(tmp_path):
     config = tmp_path / "monitor.yaml"
-    config.write_text(textwrap.dedent(f"""\
+    config.write_text(
+        textwrap.dedent(f"""\
         rules: {rules_dir()}
         feeds: [{{url: "https://example.org/rss"}}]
         subscriptions:
           - name: chat
             webhook: {{url: "https://example.org/hook"}}
             rules: [ceasefire]
-        """))
+        """)
+    )
     result = run("feeds", "-c", config)
     assert result.exit_code == 0
     assert "https://example.org/rss" in result.output and "last poll never" in result.output

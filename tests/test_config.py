@@ -18,7 +18,10 @@ def test_minimal_config_resolves_paths_against_its_folder(write_config, tmp_path
     assert config.database_url == f"sqlite:///{tmp_path}/monitor.db"
     assert config.rule_paths == (tmp_path / "rules/",)
     [feed] = config.feeds
-    assert feed.interval.total_seconds() == 600 and feed.first_poll_max_age.total_seconds() == 48 * 3600
+    assert (
+        feed.interval.total_seconds() == 600
+        and feed.first_poll_max_age.total_seconds() == 48 * 3600
+    )
     assert config.allow_private_networks is False and config.subscriptions == ()
 
 
@@ -32,7 +35,8 @@ def test_environment_wins_and_postgres_gets_our_driver(write_config):
 
 def test_secrets_and_variables_come_from_the_environment(write_config):
     config = load_config(
-        write_config(textwrap.dedent("""\
+        write_config(
+            textwrap.dedent("""\
             feeds: [{url: "https://${HOST}/rss"}]
             smtp: {host: mail.example.org, password_env: SMTP_PASSWORD}
             subscriptions:
@@ -40,18 +44,30 @@ def test_secrets_and_variables_come_from_the_environment(write_config):
                 webhook: {url_env: SLACK_URL, format: slack, secret_env: HOOK_SECRET}
                 rules: [ceasefire]
                 schedule: daily 07:30 Europe/Berlin
-        """)),
-        {"HOST": "news.example.org", "SMTP_PASSWORD": "pw", "SLACK_URL": "https://hooks.example.org/x", "HOOK_SECRET": "s"},
+        """)
+        ),
+        {
+            "HOST": "news.example.org",
+            "SMTP_PASSWORD": "pw",
+            "SLACK_URL": "https://hooks.example.org/x",
+            "HOOK_SECRET": "s",
+        },
     )
     assert config.feeds[0].url == "https://news.example.org/rss"
     assert config.smtp.password == "pw"
     [sub] = config.subscriptions
-    assert (sub.webhook.url, sub.webhook.format, sub.webhook.secret) == ("https://hooks.example.org/x", "slack", "s")
+    assert (sub.webhook.url, sub.webhook.format, sub.webhook.secret) == (
+        "https://hooks.example.org/x",
+        "slack",
+        "s",
+    )
     assert not sub.schedule.immediate
 
 
 def test_every_problem_is_located(write_config):
-    assert problems(write_config, """\
+    assert problems(
+        write_config,
+        """\
         feeds:
           - url: https://example.org/rss
             interval: 10x
@@ -64,7 +80,8 @@ def test_every_problem_is_located(write_config):
             webhook: {url: https://example.org/hook, format: telegram}
             rules: [ceasefire]
             colour: red
-        """) == [
+        """,
+    ) == [
         "3:15: feeds.0.interval: invalid duration '10x' (expected a number and s, m, h, d or w, like 10m)",
         "8:15: subscriptions.0.schedule: invalid schedule 'weekly' (expected immediate, hourly, every 30m, "
         'daily 07:30 Europe/Berlin or cron "0 */4 * * *")',
@@ -74,7 +91,9 @@ def test_every_problem_is_located(write_config):
 
 
 def test_semantic_problems(write_config):
-    assert problems(write_config, """\
+    assert problems(
+        write_config,
+        """\
         feeds: [{url: https://example.org/rss}]
         subscriptions:
           - name: desk
@@ -83,7 +102,8 @@ def test_semantic_problems(write_config):
           - name: desk
             webhook: {url_env: MISSING_URL}
             tags: [x]
-        """) == [
+        """,
+    ) == [
         "4:12: an email subscription needs an smtp: section",
         "6:11: duplicate subscription name 'desk'",
         "7:24: environment variable MISSING_URL is not set",
@@ -91,15 +111,22 @@ def test_semantic_problems(write_config):
 
 
 def test_subscription_needs_one_target_and_a_filter(write_config):
-    found = problems(write_config, """\
+    found = problems(
+        write_config,
+        """\
         feeds: [{url: https://example.org/rss}]
         subscriptions:
           - name: nothing
             schedule: hourly
-        """)
-    assert found == ["3:5: subscriptions.0: subscription 'nothing' needs exactly one target: email or webhook"]
+        """,
+    )
+    assert found == [
+        "3:5: subscriptions.0: subscription 'nothing' needs exactly one target: email or webhook"
+    ]
 
 
 def test_feeds_are_required_and_yaml_must_be_valid(write_config):
-    assert problems(write_config, "database: sqlite:///x.db\n") == ["1:1: missing required key 'feeds' in top level"]
+    assert problems(write_config, "database: sqlite:///x.db\n") == [
+        "1:1: missing required key 'feeds' in top level"
+    ]
     assert problems(write_config, "feeds: [\n")[0].startswith("2:1: invalid YAML")

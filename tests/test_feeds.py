@@ -6,7 +6,7 @@ import gzip
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +97,11 @@ class LoopbackResolver(AbstractResolver):
         flags = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
         return [
             ResolveResult(
-                hostname=host, host="127.0.0.1", port=port, family=socket.AF_INET, proto=0,
+                hostname=host,
+                host="127.0.0.1",
+                port=port,
+                family=socket.AF_INET,
+                proto=0,
                 flags=flags,
             )
         ]
@@ -109,9 +113,7 @@ class LoopbackResolver(AbstractResolver):
 @pytest.fixture
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
     timeout = aiohttp.ClientTimeout(total=5, sock_connect=2, sock_read=2)
-    async with make_session(
-        allow_private=True, timeout=timeout, resolver=LoopbackResolver()
-    ) as s:
+    async with make_session(allow_private=True, timeout=timeout, resolver=LoopbackResolver()) as s:
         yield s
 
 
@@ -149,7 +151,7 @@ async def test_poll_maps_entries(server: LocalServer, session: aiohttp.ClientSes
         title="Envoy travels to Moscow",
         summary="The UN envoy will travel to Moscow.",
         content="<p>Full <b>text</b> here.</p>",  # feedparser's sanitizer dropped the script
-        published=datetime(2025, 6, 10, 2, 0, tzinfo=timezone.utc),
+        published=datetime(2025, 6, 10, 2, 0, tzinfo=UTC),
     )
     assert second.content is None and second.published is None and second.guid is None
     assert second.summary == "Plain summary only."
@@ -186,7 +188,8 @@ async def test_304_with_new_validators(server: LocalServer, session: aiohttp.Cli
 
 
 @pytest.mark.parametrize(
-    ("status", "moved"), [(301, True), (308, True), (302, False), (307, False)],
+    ("status", "moved"),
+    [(301, True), (308, True), (302, False), (307, False)],
     ids=["301", "308", "302", "307"],
 )
 async def test_redirects(
@@ -228,8 +231,10 @@ async def test_oversized_feed(server: LocalServer, session: aiohttp.ClientSessio
 async def test_gzip_feed(server: LocalServer, session: aiohttp.ClientSession) -> None:
     server.routes["/rss"] = serve(gzip.compress(RSS.encode()), **{"Content-Encoding": "gzip"})
     result = await poll(session, server.url("/rss"))
-    assert result.ok and [e.title for e in result.entries] == ["Envoy travels to Moscow",
-                                                               "Ceasefire holds"]
+    assert result.ok and [e.title for e in result.entries] == [
+        "Envoy travels to Moscow",
+        "Ceasefire holds",
+    ]
 
 
 async def test_private_feed_refused(server: LocalServer) -> None:
@@ -284,8 +289,10 @@ def test_html_page_without_feed_link() -> None:
 
 
 def test_html_page_with_base_and_atom_link() -> None:
-    page = (b'<html><head><base href="https://cdn.example.org/site/">'
-            b'<link rel="alternate" type="application/atom+xml" href="atom.xml"></head></html>')
+    page = (
+        b'<html><head><base href="https://cdn.example.org/site/">'
+        b'<link rel="alternate" type="application/atom+xml" href="atom.xml"></head></html>'
+    )
     result = parse_feed(page, feed_url="https://example.org/", content_type="text/html")
     assert result.error == (
         "feed: not a feed (HTML page; it advertises the feed https://cdn.example.org/site/atom.xml)"
@@ -342,8 +349,11 @@ def test_body_naming_a_local_file_is_not_opened(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("encoding", "content_type"),
-    [("windows-1252", "application/rss+xml"), ("iso-8859-1", "text/xml"),
-     ("windows-1252", "application/xml")],
+    [
+        ("windows-1252", "application/rss+xml"),
+        ("iso-8859-1", "text/xml"),
+        ("windows-1252", "application/xml"),
+    ],
     ids=["cp1252-rss", "latin1-text-xml", "cp1252-xml"],
 )
 async def test_declared_charset(
@@ -389,10 +399,12 @@ def test_atom_feed() -> None:
     result = parse_feed(atom, feed_url="https://example.org/feed.atom")
     first, second = result.entries
     assert (first.title, first.url, first.summary) == (
-        "A big step", "https://example.org/a/1", "short"
+        "A big step",
+        "https://example.org/a/1",
+        "short",
     )
     assert first.content == "<p>long <b>text</b></p>"
-    assert first.published == datetime(2025, 1, 2, 2, 4, 5, tzinfo=timezone.utc)
+    assert first.published == datetime(2025, 1, 2, 2, 4, 5, tzinfo=UTC)
     assert second.url is None  # feedparser offers the tag: id as a link; not http(s)
     assert second.content == "a &lt; b"  # plain text content, escaped into HTML
 
@@ -409,10 +421,14 @@ def test_non_http_links_dropped() -> None:
     [
         (b"", "feed: not a feed (empty body)"),
         (b"  \n", "feed: not a feed (empty body)"),
-        (b'<?xml version="1.0"?><catalog><book/></catalog>',
-         "feed: not a feed (no RSS, Atom or RDF root element)"),
-        (b'{"version": "https://jsonfeed.org/version/1.1"}',
-         "feed: not a feed (malformed XML: not well-formed (invalid token) at line 1)"),
+        (
+            b'<?xml version="1.0"?><catalog><book/></catalog>',
+            "feed: not a feed (no RSS, Atom or RDF root element)",
+        ),
+        (
+            b'{"version": "https://jsonfeed.org/version/1.1"}',
+            "feed: not a feed (malformed XML: not well-formed (invalid token) at line 1)",
+        ),
     ],
     ids=["empty", "blank", "other-xml", "json"],
 )
@@ -469,8 +485,10 @@ def test_plain_text(value: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("https://Example.ORG:443/a/b?utm_source=rss&id=3&fbclid=x#top",
-         "https://example.org/a/b?id=3"),
+        (
+            "https://Example.ORG:443/a/b?utm_source=rss&id=3&fbclid=x#top",
+            "https://example.org/a/b?id=3",
+        ),
         ("http://example.org/story?b=2&a=1", "http://example.org/story?a=1&b=2"),
         ("  https://example.org/x  ", "https://example.org/x"),
         ("https://example.org/", "https://example.org/"),
@@ -500,8 +518,10 @@ def test_entry_identity() -> None:
     ("body", "expected"),
     [
         (b'<?xml version="1.0"?>\n<rss version="2.0">', True),
-        (b'\xef\xbb\xbf<?xml version="1.0"?><!-- hi --><feed xmlns="http://www.w3.org/2005/Atom">',
-         True),
+        (
+            b'\xef\xbb\xbf<?xml version="1.0"?><!-- hi --><feed xmlns="http://www.w3.org/2005/Atom">',
+            True,
+        ),
         (b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">', True),
         (b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "b">]>\n<rss>', True),
         ('<?xml version="1.0" encoding="utf-16"?><rss>'.encode("utf-16"), True),
@@ -511,9 +531,18 @@ def test_entry_identity() -> None:
         (b"just text", False),
         (b"", False),
     ],
-    ids=["rss", "atom-bom-comment", "rdf", "doctype", "utf16", "html", "html-with-rss", "rssx",
-         "text", "empty"],
+    ids=[
+        "rss",
+        "atom-bom-comment",
+        "rdf",
+        "doctype",
+        "utf16",
+        "html",
+        "html-with-rss",
+        "rssx",
+        "text",
+        "empty",
+    ],
 )
 def test_looks_like_feed(body: bytes, expected: bool) -> None:
     assert looks_like_feed(body) is expected
-

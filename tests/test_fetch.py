@@ -12,8 +12,8 @@ import gzip
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import format_datetime
-from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any
 
@@ -83,7 +83,11 @@ class LoopbackResolver(AbstractResolver):
         flags = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
         return [
             ResolveResult(
-                hostname=host, host="127.0.0.1", port=port, family=socket.AF_INET, proto=0,
+                hostname=host,
+                host="127.0.0.1",
+                port=port,
+                family=socket.AF_INET,
+                proto=0,
                 flags=flags,
             )
         ]
@@ -113,8 +117,6 @@ def loopback_session(*, allow_private: bool, **kwargs: Any) -> aiohttp.ClientSes
         trace_configs=[loopback_tripwire()],
         **kwargs,
     )
-
-
 
 
 @pytest.fixture
@@ -225,8 +227,10 @@ async def test_redirect_without_location(
 @pytest.mark.parametrize(
     ("location", "error"),
     [
-        ("http://169.254.169.254/latest/meta-data/",
-         "fetch: refused http://169.254.169.254/latest/meta-data/ (private address)"),
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            "fetch: refused http://169.254.169.254/latest/meta-data/ (private address)",
+        ),
         ("http://10.0.0.1/admin", "fetch: refused http://10.0.0.1/admin (private address)"),
         ("file:///etc/passwd", "fetch: refused file:///etc/passwd (unsupported scheme 'file')"),
     ],
@@ -388,13 +392,13 @@ async def test_http_errors(
 
 
 async def test_retry_after_http_date(server: LocalServer, session: aiohttp.ClientSession) -> None:
-    later = format_datetime(datetime(2999, 1, 1, tzinfo=timezone.utc), usegmt=True)
+    later = format_datetime(datetime(2999, 1, 1, tzinfo=UTC), usegmt=True)
     server.routes["/e"] = respond(status=429, headers={"Retry-After": later})
     result = await fetch(session, server.url("/e"), allow_private=True)
     assert result.retry_after is not None and result.retry_after > 10**9
 
 
-NOW = datetime(2025, 6, 10, 12, 0, 0, tzinfo=timezone.utc).timestamp()
+NOW = datetime(2025, 6, 10, 12, 0, 0, tzinfo=UTC).timestamp()
 
 
 @pytest.mark.parametrize(
@@ -412,8 +416,19 @@ NOW = datetime(2025, 6, 10, 12, 0, 0, tzinfo=timezone.utc).timestamp()
         ("", None),
         (None, None),
     ],
-    ids=["seconds", "zero", "negative", "date", "past-date", "date-minus-zero", "garbage",
-         "nan", "inf", "empty", "missing"],
+    ids=[
+        "seconds",
+        "zero",
+        "negative",
+        "date",
+        "past-date",
+        "date-minus-zero",
+        "garbage",
+        "nan",
+        "inf",
+        "empty",
+        "missing",
+    ],
 )
 def test_parse_retry_after(value: str | None, expected: float | None) -> None:
     assert parse_retry_after(value, now=NOW) == expected
@@ -433,8 +448,15 @@ def test_parse_retry_after(value: str | None, expected: float | None) -> None:
         "http://[::ffff:127.0.0.1]:{port}/",
         "http://100.64.0.1/",
     ],
-    ids=["loopback", "private-literal", "metadata", "ipv6-loopback", "localhost", "v4-mapped",
-         "shared-space"],
+    ids=[
+        "loopback",
+        "private-literal",
+        "metadata",
+        "ipv6-loopback",
+        "localhost",
+        "v4-mapped",
+        "shared-space",
+    ],
 )
 async def test_private_addresses_refused(
     server: LocalServer, guarded: aiohttp.ClientSession, url: str

@@ -68,7 +68,11 @@ class LoopbackResolver(AbstractResolver):
         flags = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
         return [
             ResolveResult(
-                hostname=host, host="127.0.0.1", port=port, family=socket.AF_INET, proto=0,
+                hostname=host,
+                host="127.0.0.1",
+                port=port,
+                family=socket.AF_INET,
+                proto=0,
                 flags=flags,
             )
         ]
@@ -85,8 +89,13 @@ def public_dns(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]) -
     async def fake(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
         if host in answers:
             return [
-                (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "",
-                 (a, port or 0))
+                (
+                    socket.AF_INET6 if ":" in a else socket.AF_INET,
+                    socket.SOCK_STREAM,
+                    6,
+                    "",
+                    (a, port or 0),
+                )
                 for a in answers[host]
             ]
         return await real(host, port, *args, **kwargs)
@@ -97,11 +106,34 @@ def public_dns(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]) -
 # --- address policy --------------------------------------------------------------------------
 
 FORBIDDEN = [
-    "127.0.0.1", "127.8.9.10", "10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.169.254",
-    "100.64.0.1", "100.127.255.254", "0.0.0.0", "224.0.0.1", "239.255.255.250", "240.0.0.1",
-    "255.255.255.255", "192.0.0.170", "198.18.0.1", "::1", "::", "fe80::1", "fe80::1%eth0",
-    "fc00::1", "fd00:ec2::254", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
-    "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "2002:7f00:1::", "not-an-address",
+    "127.0.0.1",
+    "127.8.9.10",
+    "10.0.0.1",
+    "172.16.0.1",
+    "192.168.1.1",
+    "169.254.169.254",
+    "100.64.0.1",
+    "100.127.255.254",
+    "0.0.0.0",
+    "224.0.0.1",
+    "239.255.255.250",
+    "240.0.0.1",
+    "255.255.255.255",
+    "192.0.0.170",
+    "198.18.0.1",
+    "::1",
+    "::",
+    "fe80::1",
+    "fe80::1%eth0",
+    "fc00::1",
+    "fd00:ec2::254",
+    "ff02::1",
+    "::ffff:127.0.0.1",
+    "::ffff:10.0.0.1",
+    "::ffff:169.254.169.254",
+    "64:ff9b::a9fe:a9fe",
+    "2002:7f00:1::",
+    "not-an-address",
 ]
 ALLOWED = ["93.184.215.14", "8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "2a00:1450:4001::200e"]
 
@@ -136,8 +168,21 @@ def test_public_addresses_allowed(address: str) -> None:
         ("example.org/feed", "no scheme"),
         ("http:///path", "no host"),
     ],
-    ids=["loopback", "private", "metadata", "ipv6-loopback", "v4-mapped", "localhost",
-         "localhost-fqdn", "dot-localhost", "ftp", "file", "gopher", "no-scheme", "no-host"],
+    ids=[
+        "loopback",
+        "private",
+        "metadata",
+        "ipv6-loopback",
+        "v4-mapped",
+        "localhost",
+        "localhost-fqdn",
+        "dot-localhost",
+        "ftp",
+        "file",
+        "gopher",
+        "no-scheme",
+        "no-host",
+    ],
 )
 async def test_check_url_refuses(url: str, reason: str) -> None:
     with pytest.raises(UnsafeURLError) as info:

@@ -3,7 +3,7 @@ publisher's site, an aiosmtpd SMTP server and a webhook receiver."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -38,13 +38,20 @@ subscriptions:
 
 @pytest.fixture
 def config(seed_site, smtp_sink, webhook_sink, write_config, environ):
-    return load_config(write_config(config_text([f"{seed_site}/rss"], smtp_sink.port, webhook_sink.url)), environ)
+    return load_config(
+        write_config(config_text([f"{seed_site}/rss"], smtp_sink.port, webhook_sink.url)), environ
+    )
 
 
 async def test_seed_story_travels_from_feed_to_inbox_and_webhook(config, smtp_sink, webhook_sink):
     async with open_runtime(config) as rt:
         report = await run_cycle(rt)
-        assert (report.feeds_polled, report.alerts, report.digests, report.delivered) == (1, 3, 2, 2)
+        assert (report.feeds_polled, report.alerts, report.digests, report.delivered) == (
+            1,
+            3,
+            2,
+            2,
+        )
 
         [mail] = smtp_sink.mails
         assert mail.recipients == ["desk@example.org"]
@@ -55,7 +62,9 @@ async def test_seed_story_travels_from_feed_to_inbox_and_webhook(config, smtp_si
         for part in (text, html):
             assert "40,000" in part
             assert "Moscow, Washington" in part
-            assert "ceasefires</mark> were in place" in part or "**ceasefires** were in place" in part
+            assert (
+                "ceasefires</mark> were in place" in part or "**ceasefires** were in place" in part
+            )
             assert "Stay informed" not in part and "Middle East Eye delivers" not in part
         assert "<mark>ceasefires</mark>" in html
 
@@ -81,7 +90,9 @@ async def test_seed_story_travels_from_feed_to_inbox_and_webhook(config, smtp_si
 async def test_second_poll_is_conditional(smtp_sink, webhook_sink, write_config, environ):
     runner, base = await start_seed_site()
     try:
-        config = load_config(write_config(config_text([f"{base}/rss"], smtp_sink.port, webhook_sink.url)), environ)
+        config = load_config(
+            write_config(config_text([f"{base}/rss"], smtp_sink.port, webhook_sink.url)), environ
+        )
         async with open_runtime(config) as rt:
             await run_cycle(rt)
             await run_cycle(rt, poll_all=True)
@@ -99,14 +110,18 @@ async def test_feed_not_due_is_not_polled_unless_all(config):
         await run_cycle(rt)
         assert (await run_cycle(rt)).feeds_polled == 0
         assert (await run_cycle(rt, poll_all=True)).feeds_polled == 1
-        later = datetime.now(timezone.utc) + timedelta(minutes=12)
+        later = datetime.now(UTC) + timedelta(minutes=12)
         assert (await run_cycle(rt, now=later)).feeds_polled == 1
 
 
-async def test_old_entries_on_first_poll_are_recorded_not_alerted(smtp_sink, webhook_sink, write_config, environ):
-    runner, base = await start_seed_site(now=datetime.now(timezone.utc) - timedelta(days=3))
+async def test_old_entries_on_first_poll_are_recorded_not_alerted(
+    smtp_sink, webhook_sink, write_config, environ
+):
+    runner, base = await start_seed_site(now=datetime.now(UTC) - timedelta(days=3))
     try:
-        config = load_config(write_config(config_text([f"{base}/rss"], smtp_sink.port, webhook_sink.url)), environ)
+        config = load_config(
+            write_config(config_text([f"{base}/rss"], smtp_sink.port, webhook_sink.url)), environ
+        )
         async with open_runtime(config) as rt:
             report = await run_cycle(rt)
         assert (report.alerts, report.digests) == (0, 0)
@@ -115,8 +130,12 @@ async def test_old_entries_on_first_poll_are_recorded_not_alerted(smtp_sink, web
         await runner.cleanup()
 
 
-async def test_story_in_two_feeds_is_processed_once(seed_site, smtp_sink, webhook_sink, write_config, environ):
-    text = config_text([f"{seed_site}/rss", f"{seed_site}/rss?edition=intl"], smtp_sink.port, webhook_sink.url)
+async def test_story_in_two_feeds_is_processed_once(
+    seed_site, smtp_sink, webhook_sink, write_config, environ
+):
+    text = config_text(
+        [f"{seed_site}/rss", f"{seed_site}/rss?edition=intl"], smtp_sink.port, webhook_sink.url
+    )
     async with open_runtime(load_config(write_config(text), environ)) as rt:
         report = await run_cycle(rt)
     assert report.feeds_polled == 2 and report.alerts == 3
@@ -127,10 +146,13 @@ async def test_failed_webhook_is_retried_with_the_same_id(config, webhook_sink):
     webhook_sink.status = 503
     async with open_runtime(config) as rt:
         first = await run_cycle(rt)
-        assert first.delivery_failures == 1 and rt.store.outbox_counts() == {"sent": 1, "pending": 1}
+        assert first.delivery_failures == 1 and rt.store.outbox_counts() == {
+            "sent": 1,
+            "pending": 1,
+        }
         webhook_sink.status = 200
         assert (await run_cycle(rt)).delivered == 0  # not due yet: backing off
-        later = datetime.now(timezone.utc) + timedelta(hours=2)
+        later = datetime.now(UTC) + timedelta(hours=2)
         assert (await run_cycle(rt, now=later)).delivered == 1
         assert rt.store.outbox_counts() == {"sent": 2}
     failed, delivered = webhook_sink.hooks
@@ -138,7 +160,9 @@ async def test_failed_webhook_is_retried_with_the_same_id(config, webhook_sink):
     assert delivered.signature_valid
 
 
-async def test_refused_email_is_dead_lettered_and_the_worker_goes_on(config, smtp_sink, webhook_sink):
+async def test_refused_email_is_dead_lettered_and_the_worker_goes_on(
+    config, smtp_sink, webhook_sink
+):
     smtp_sink.reply = "550 no such user"
     async with open_runtime(config) as rt:
         report = await run_cycle(rt)
@@ -147,7 +171,9 @@ async def test_refused_email_is_dead_lettered_and_the_worker_goes_on(config, smt
     assert len(webhook_sink.hooks) == 1
 
 
-async def test_private_feed_refused_without_allow_private(seed_site, smtp_sink, webhook_sink, write_config, environ):
+async def test_private_feed_refused_without_allow_private(
+    seed_site, smtp_sink, webhook_sink, write_config, environ
+):
     text = config_text([f"{seed_site}/rss"], smtp_sink.port, webhook_sink.url, allow_private=False)
     async with open_runtime(load_config(write_config(text), environ)) as rt:
         report = await run_cycle(rt)
@@ -156,7 +182,9 @@ async def test_private_feed_refused_without_allow_private(seed_site, smtp_sink, 
     assert "refused" in state.last_error and state.consecutive_failures == 1
 
 
-async def test_broken_feed_is_recorded_and_others_go_on(seed_site, smtp_sink, webhook_sink, write_config, environ):
+async def test_broken_feed_is_recorded_and_others_go_on(
+    seed_site, smtp_sink, webhook_sink, write_config, environ
+):
     text = config_text([f"{seed_site}/nope", f"{seed_site}/rss"], smtp_sink.port, webhook_sink.url)
     async with open_runtime(load_config(write_config(text), environ)) as rt:
         report = await run_cycle(rt)
@@ -179,7 +207,9 @@ async def test_seed_story_on_postgresql(seed_site, smtp_sink, webhook_sink, writ
     metadata.drop_all(engine)
     engine.dispose()
     path = write_config(config_text([f"{seed_site}/rss"], smtp_sink.port, webhook_sink.url))
-    config = load_config(path, {**environ, "MONITOR_DATABASE_URL": POSTGRES_URL.replace("+psycopg", "")})
+    config = load_config(
+        path, {**environ, "MONITOR_DATABASE_URL": POSTGRES_URL.replace("+psycopg", "")}
+    )
     assert config.database_url.startswith("postgresql+psycopg://")
     async with open_runtime(config) as rt:
         assert (await run_cycle(rt)).delivered == 2

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -10,14 +10,23 @@ HOSTILE = 'Envoy <script>alert("x")</script>\r\nBcc: victim@example.org travels'
 
 def digest(title=HOSTILE):
     match = Match(
-        rule="displacement-figures", title="New displacement figures", severity="high",
+        rule="displacement-figures",
+        title="New displacement figures",
+        severity="high",
         figures=(Figure(40000, "40,000", "at least"),),
         snippets=("Strikes have displaced 40,000 <b>people</b>.",),
         hits=(Hit("displac*", "displaced", 0, 13, 22),),
-    )  # fmt: skip
-    alert = Alert(1, "https://example.org/a?x=1&y=2", title, None, "Example", match,
-                  previous_figures=(Figure(12000, "12,000"),))  # fmt: skip
-    return Digest("desk", (alert,), datetime(2026, 11, 28, 7, 30, tzinfo=timezone.utc))
+    )
+    alert = Alert(
+        1,
+        "https://example.org/a?x=1&y=2",
+        title,
+        None,
+        "Example",
+        match,
+        previous_figures=(Figure(12000, "12,000"),),
+    )
+    return Digest("desk", (alert,), datetime(2026, 11, 28, 7, 30, tzinfo=UTC))
 
 
 def test_subject_is_one_line_naming_the_alerts():
@@ -50,6 +59,8 @@ def test_operator_templates_override_and_are_sandboxed(tmp_path):
 
 
 def test_runaway_template_output_is_capped(tmp_path):
-    (tmp_path / "digest.txt.j2").write_text("{% for i in range(90000) %}{% for j in range(90000) %}x{% endfor %}{% endfor %}")
+    (tmp_path / "digest.txt.j2").write_text(
+        "{% for i in range(90000) %}{% for j in range(90000) %}x{% endfor %}{% endfor %}"
+    )
     with pytest.raises(RenderError, match="more than"):
         render_digest(make_environment(tmp_path), digest())

@@ -13,12 +13,21 @@ from monitor.scheduler import RuleWatcher
 from tests.test_pipeline import config_text
 
 
-async def test_worker_delivers_then_stops_on_sigterm(seed_site, smtp_sink, webhook_sink, write_config, environ):
+async def test_worker_delivers_then_stops_on_sigterm(
+    seed_site, smtp_sink, webhook_sink, write_config, environ
+):
     path = write_config(config_text([f"{seed_site}/rss"], smtp_sink.port, webhook_sink.url))
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "monitor", "run", "-c", str(path),
-        env=environ, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "monitor",
+        "run",
+        "-c",
+        str(path),
+        env=environ,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         await asyncio.wait_for(smtp_sink.arrived.wait(), timeout=60)
         for _ in range(100):  # bounded: the webhook digest follows the email within the same cycle

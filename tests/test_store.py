@@ -1,13 +1,13 @@
 """One contract, two backends: every test runs on SQLite and on PostgreSQL."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from monitor.models import Figure, Hit, Match, Message, PollResult
 from monitor.store import Store
 
-NOW = datetime(2026, 11, 28, 7, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 7, 30, tzinfo=UTC)
 MATCH = Match(
     rule="displacement-figures",
     title="New displacement figures",
@@ -27,8 +27,18 @@ def store(database_url):
 
 
 def add_article(store, identity="https://example.org/a", text="Some text"):
-    return store.add_article(identity=identity, url=identity, feed_url="https://example.org/rss", title="A title",
-                             published=NOW, site_name="Example", text=text, partial=False, alerted=True, now=NOW)
+    return store.add_article(
+        identity=identity,
+        url=identity,
+        feed_url="https://example.org/rss",
+        title="A title",
+        published=NOW,
+        site_name="Example",
+        text=text,
+        partial=False,
+        alerted=True,
+        now=NOW,
+    )
 
 
 def test_feed_health_is_recorded(store):
@@ -37,11 +47,20 @@ def test_feed_health_is_recorded(store):
     [feed] = store.feed_states()
     assert feed.last_polled_at is None and feed.consecutive_failures == 0
 
-    ok = PollResult(feed.url, status=200, etag='"v1"', last_modified="Sat, 28 Nov 2026 07:00:00 GMT")
+    ok = PollResult(
+        feed.url, status=200, etag='"v1"', last_modified="Sat, 28 Nov 2026 07:00:00 GMT"
+    )
     store.record_poll(feed.id, ok, NOW + timedelta(minutes=10), new_items=3, now=NOW)
-    store.record_poll(feed.id, PollResult(feed.url, status=304, not_modified=True), NOW, new_items=0, now=NOW)
+    store.record_poll(
+        feed.id, PollResult(feed.url, status=304, not_modified=True), NOW, new_items=0, now=NOW
+    )
     [feed] = store.feed_states()
-    assert (feed.etag, feed.items_seen, feed.last_status, feed.last_polled_at) == ('"v1"', 3, 304, NOW)
+    assert (feed.etag, feed.items_seen, feed.last_status, feed.last_polled_at) == (
+        '"v1"',
+        3,
+        304,
+        NOW,
+    )
 
     failed = PollResult(feed.url, status=503, error="fetch: server error (503 status code)")
     store.record_poll(feed.id, failed, NOW, new_items=0, now=NOW)
@@ -57,7 +76,9 @@ def test_feed_health_is_recorded(store):
 
 def test_articles_are_known_by_identity_and_content(store):
     add_article(store, text="The  same\nstory")
-    assert store.has_article("https://example.org/a") and not store.has_article("https://example.org/b")
+    assert store.has_article("https://example.org/a") and not store.has_article(
+        "https://example.org/b"
+    )
     from monitor.store import content_hash
 
     assert store.has_content(content_hash("the same story"))
@@ -72,7 +93,9 @@ def test_alerts_round_trip_and_figure_history(store):
     assert store.previous_figures("displacement-figures") == [Figure(40000, "40,000")]
 
     second = add_article(store, "https://example.org/b")
-    newer = Match(**{**MATCH.__dict__, "figures": (Figure(40000, "40,000"), Figure(60000, "60,000"))})
+    newer = Match(
+        **{**MATCH.__dict__, "figures": (Figure(40000, "40,000"), Figure(60000, "60,000"))}
+    )
     store.add_alert(second, newer, (), previous=(Figure(40000, "40,000"),), figure_key="", now=NOW)
     assert [f.value for f in store.previous_figures("displacement-figures")] == [40000, 60000]
     assert store.alerts_after(alert_id)[0].previous_figures == (Figure(40000, "40,000"),)
@@ -87,7 +110,12 @@ def test_digest_outbox_claims_leases_and_outcomes(store):
     assert store.subscription_state("desk") == (alert_id, NOW)
 
     [row] = store.due_deliveries(NOW)
-    assert (row.key, row.alert_ids, row.message, row.attempts) == (key, (alert_id,), Message("s", "t", "h"), 0)
+    assert (row.key, row.alert_ids, row.message, row.attempts) == (
+        key,
+        (alert_id,),
+        Message("s", "t", "h"),
+        0,
+    )
     assert store.due_deliveries(NOW) == []  # leased
     store.mark_failed(row.id, "webhook: server error", NOW + timedelta(minutes=1))
     assert store.due_deliveries(NOW) == []

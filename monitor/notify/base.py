@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -72,8 +72,8 @@ def isoformat_utc(value: datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _alert_dict(alert: Alert) -> dict[str, Any]:
@@ -131,9 +131,7 @@ def one_line(text: str, limit: int = 300) -> str:
     """`text` on one line: control characters (CR/LF included) and line separators become
     spaces, bidi overrides go, runs of whitespace collapse; clipped to `limit`."""
     text = text.translate(_BIDI)
-    text = "".join(
-        " " if ch in _BREAKS or unicodedata.category(ch) == "Cc" else ch for ch in text
-    )
+    text = "".join(" " if ch in _BREAKS or unicodedata.category(ch) == "Cc" else ch for ch in text)
     return clip(_SPACES.sub(" ", text).strip(), limit)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from email.message import EmailMessage
 from email.utils import format_datetime
 from urllib.parse import quote
@@ -80,9 +80,9 @@ class EmailNotifier:
         email["To"] = ", ".join(self.to)
         created = digest.created_at
         if created.tzinfo is None:
-            created = created.replace(tzinfo=timezone.utc)
+            created = created.replace(tzinfo=UTC)
         # the digest's own time, so a retried send is the same message, not a newer one
-        email["Date"] = format_datetime(created.astimezone(timezone.utc))
+        email["Date"] = format_datetime(created.astimezone(UTC))
         email["Message-ID"] = message_id(idempotency_key)
         # RFC 3834: stops vacation auto-replies from answering an alert mailbox
         email["Auto-Submitted"] = "auto-generated"

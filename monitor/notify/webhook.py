@@ -20,8 +20,9 @@ import json
 import math
 import time
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+
 import aiohttp
 
 from monitor import __version__
@@ -106,8 +107,8 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
         except (TypeError, ValueError, IndexError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
     if not math.isfinite(seconds):
         return None
     return max(seconds, 0.0)
@@ -202,4 +203,3 @@ def outcome(status: int, retry_after: str | None, answer: str = "") -> DeliveryR
     if 300 <= status < 400:
         return DeliveryResult(False, f"webhook: redirect not followed (HTTP {status})", False)
     return DeliveryResult(False, f"webhook: rejected (HTTP {status}{said})", False)
-

@@ -157,7 +157,9 @@ class Compiler:
 
     def terms(self, items: list[str | TermSpec], loc: tuple[str | int, ...]) -> list[Term]:
         """Compile a list of terms, replacing each `$name` by the terms of list `name`."""
-        return [term for index, item in enumerate(items) for term in self.expand(item, loc + (index,))]
+        return [
+            term for index, item in enumerate(items) for term in self.expand(item, loc + (index,))
+        ]
 
     def expand(self, item: str | TermSpec, loc: tuple[str | int, ...]) -> list[Term]:
         """One term, or the terms of the list it names (`$name`)."""
@@ -180,7 +182,9 @@ class Compiler:
             try:
                 return RegexTerm(text, re2.compile(text[1:-1], _RE2_OPTIONS))
             except re2.error as exc:
-                detail = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+                detail = (
+                    exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+                )
                 self.error(loc, f"invalid regular expression {text} ({detail})")
                 return None
         parts: list[tuple[str, str]] = []
@@ -190,7 +194,11 @@ class Compiler:
                 continue
             prefix = word.endswith("*")
             # hyphens and apostrophes split words, in rules as in text: cease-fire -> cease fire
-            pieces = tokenize(word[:-1] if prefix else word) if not case else word.rstrip("*").replace("-", " ").replace("'", " ").split()
+            pieces = (
+                tokenize(word[:-1] if prefix else word)
+                if not case
+                else word.rstrip("*").replace("-", " ").replace("'", " ").split()
+            )
             if not pieces:
                 self.error(loc, f"term '{text}' has no words in it")
                 return None
@@ -219,7 +227,9 @@ class Compiler:
             checks.append(self._place(spec.place, loc + ("place",)))
         return checks[0] if len(checks) == 1 else _all(checks)
 
-    def _children(self, items: list[str | TermSpec | NodeSpec], loc: tuple[str | int, ...]) -> list[NodeFn]:
+    def _children(
+        self, items: list[str | TermSpec | NodeSpec], loc: tuple[str | int, ...]
+    ) -> list[NodeFn]:
         children: list[NodeFn] = []
         for index, item in enumerate(items):
             if isinstance(item, NodeSpec):
@@ -238,7 +248,11 @@ class Compiler:
             for source, start, end in occurrences[0]:
                 partners = []
                 for other in occurrences[1:]:
-                    close = [o for o in other if _close(scope.doc, (start, end), (o[1], o[2]), within, same_sentence)]
+                    close = [
+                        o
+                        for o in other
+                        if _close(scope.doc, (start, end), (o[1], o[2]), within, same_sentence)
+                    ]
                     if not close:
                         break
                     partners.extend(close)
@@ -256,13 +270,23 @@ class Compiler:
             doc = scope.doc
             evidence = Evidence()
             for lo, hi, spans in _by_range(doc, _occurrences(scope, triggers), spec.same_sentence):
-                tied = figures_near(doc, lo, hi, [(s, e) for _, s, e in spans], spec.within, spec.at_least, spec.at_most)
+                tied = figures_near(
+                    doc,
+                    lo,
+                    hi,
+                    [(s, e) for _, s, e in spans],
+                    spec.within,
+                    spec.at_least,
+                    spec.at_most,
+                )
                 for number, (t_start, t_end) in tied:
                     evidence.figures.append(number)
                     source = next(src for src, s, e in spans if (s, e) == (t_start, t_end))
                     evidence.hits.append((source, t_start, t_end))
                     if spec.as_ != "figures":
-                        evidence.captures.setdefault(spec.as_, []).append((number.text, number.start, number.end))
+                        evidence.captures.setdefault(spec.as_, []).append(
+                            (number.text, number.start, number.end)
+                        )
             return evidence if evidence.figures else None
 
         return figure
@@ -282,7 +306,11 @@ class Compiler:
                 for start, end, name in gazetteer.find(doc, lo, hi):
                     if start > 0 and doc.tokens[start - 1].norm == "from":
                         continue  # "returned from Moscow" is not a destination
-                    close = [t for t in spans if _close(doc, (start, end), (t[1], t[2]), spec.within, True)]
+                    close = [
+                        t
+                        for t in spans
+                        if _close(doc, (start, end), (t[1], t[2]), spec.within, True)
+                    ]
                     if close:
                         evidence.captures.setdefault(spec.as_, []).append((name, start, end))
                         evidence.hits.extend(close)
@@ -300,7 +328,11 @@ class Compiler:
                 elif name in self.lists:
                     gazetteer.merge(gazetteer_from(self.lists[name]))
                 else:
-                    self.error(loc + (index,), f"unknown list '{item}' (define it under lists:, or use $countries, $capitals, $cities)")
+                    self.error(
+                        loc + (index,),
+                        f"unknown list '{item}' (define it under lists:, "
+                        "or use $countries, $capitals, $cities)",
+                    )
             else:
                 gazetteer.add(item, item)
         return gazetteer
@@ -404,7 +436,11 @@ class CompiledRule:
                 return False
             if any(_on_domain(host, d) for d in spec.sources.exclude_domains):
                 return False
-        if spec.languages and article.language and article.language.split("-")[0] not in spec.languages:
+        if (
+            spec.languages
+            and article.language
+            and article.language.split("-")[0] not in spec.languages
+        ):
             return False
         if spec.max_age and article.published:
             if now - article.published > parse_duration(spec.max_age):
@@ -415,5 +451,3 @@ class CompiledRule:
 def _on_domain(host: str, domain: str) -> bool:
     domain = domain.lower().lstrip(".")
     return host == domain or host.endswith("." + domain)
-
-

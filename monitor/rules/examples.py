@@ -28,14 +28,19 @@ def run_examples(rules: RuleSet) -> list[ExampleResult]:
             article = Article(url="example:", title=example.title or "", text=example.text)
             # examples test the language, not the source guards: there is no feed or age here
             found = match_rule(rule, article)
-            results.append(ExampleResult(rule.id, index, example.text, tuple(_check(example, found))))
+            results.append(
+                ExampleResult(rule.id, index, example.text, tuple(_check(example, found)))
+            )
     return results
 
 
 def _check(example: Example, found: Match | None) -> list[str]:
     expect = example.expect
     if expect.match != (found is not None):
-        return [f"expected match: {str(expect.match).lower()}, got match: {str(found is not None).lower()}"]
+        return [
+            f"expected match: {str(expect.match).lower()}, "
+            f"got match: {str(found is not None).lower()}"
+        ]
     failures: list[str] = []
     if found is None:
         return failures

@@ -21,12 +21,35 @@ from monitor.models import Figure
 from monitor.rules.text import Document
 
 _UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-    "seventy": 70, "eighty": 80, "ninety": 90,
-}  # fmt: skip
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
 _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 _SUFFIX_SCALES = {"": 1, "k": 1_000, "m": 1_000_000, "mn": 1_000_000, "bn": 1_000_000_000}
 # Plural vague quantities: approximate lower bounds ("tens of thousands" -> 10,000).
@@ -34,14 +57,40 @@ _VAGUE = {"dozens": 12, "tens": 10, "hundreds": 100, "thousands": 1_000, "millio
 
 # Longest first, so "more than" wins over "more".
 _QUALIFIERS = sorted(
-    (tuple(q.split()) for q in (
-        "at least", "more than", "over", "nearly", "almost", "about", "around", "some",
-        "up to", "approximately", "roughly", "an estimated", "estimated", "at most",
-        "fewer than", "less than", "upwards of", "as many as", "close to", "just over",
-        "just under", "in excess of", "well over", "an additional", "another", "a further",
-    )),
-    key=len, reverse=True,
-)  # fmt: skip
+    (
+        tuple(q.split())
+        for q in (
+            "at least",
+            "more than",
+            "over",
+            "nearly",
+            "almost",
+            "about",
+            "around",
+            "some",
+            "up to",
+            "approximately",
+            "roughly",
+            "an estimated",
+            "estimated",
+            "at most",
+            "fewer than",
+            "less than",
+            "upwards of",
+            "as many as",
+            "close to",
+            "just over",
+            "just under",
+            "in excess of",
+            "well over",
+            "an additional",
+            "another",
+            "a further",
+        )
+    ),
+    key=len,
+    reverse=True,
+)
 
 PEOPLE_NOUNS = frozenset(
     "people persons person civilians residents inhabitants villagers townspeople families "
@@ -114,9 +163,9 @@ def figures_near(
     """Numbers in [lo, hi) tied to a trigger occurrence (token spans), with the trigger used."""
     results: list[tuple[NumberSpan, tuple[int, int]]] = []
     # a casualty word that is itself a trigger ("killed 300 people" in a death-toll rule) is fine
-    casualties = {
-        i for i in range(lo, hi) if doc.tokens[i].norm in CASUALTY_WORDS
-    } - {i for start, end in triggers for i in range(start, end)}
+    casualties = {i for i in range(lo, hi) if doc.tokens[i].norm in CASUALTY_WORDS} - {
+        i for start, end in triggers for i in range(start, end)
+    }
     for number in numbers_in(doc, lo, hi):
         if at_least is not None and number.value < at_least:
             continue
@@ -248,7 +297,7 @@ def _parse_digits(digits: str) -> float | None:
 
 
 def _number_words(doc: Document, i: int, hi: int) -> tuple[int, int, bool] | None:
-    """"forty thousand", "two hundred and fifty", "a million", "half a million"."""
+    """ "forty thousand", "two hundred and fifty", "a million", "half a million"."""
     j = i
     multiplier = 1.0
     if doc.tokens[j].norm == "half" and j + 2 < hi and doc.tokens[j + 1].norm == "a":
@@ -303,7 +352,12 @@ def _is_count(doc: Document, start: int, end: int, hi: int, lo: int) -> bool:
         return False  # "30 September", "September 30"
     if prev in ("aged", "age", "ages") or nxt in ("year", "years") and _old_follows(doc, end, hi):
         return False  # "aged 40", "40 years old", "40-year-old"
-    if nxt in ("usd", "eur", "gbp", "dollars", "euros", "pounds") or prev in ("usd", "eur", "gbp", "us"):
+    if nxt in ("usd", "eur", "gbp", "dollars", "euros", "pounds") or prev in (
+        "usd",
+        "eur",
+        "gbp",
+        "us",
+    ):
         return False
     if (start > lo and doc.tokens[start - 1].is_number() and _joined(doc, start - 1, start)) or (
         end < hi and doc.tokens[end].is_number() and _joined(doc, end - 1, end)
@@ -325,6 +379,6 @@ _DEMONYM_ENDINGS = ("ans", "ese", "is", "ens", "ites")
 
 
 def _is_demonym(doc: Document, i: int) -> bool:
-    """"Syrians", "Sudanese", "Iraqis": a capitalised plural nationality counts people."""
+    """ "Syrians", "Sudanese", "Iraqis": a capitalised plural nationality counts people."""
     token = doc.tokens[i]
     return doc.text[token.start].isupper() and token.norm.endswith(_DEMONYM_ENDINGS)

@@ -26,7 +26,9 @@ def rule_files(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file()))
+            files.extend(
+                sorted(p for p in path.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file())
+            )
         else:
             files.append(path)
     return files
@@ -54,7 +56,9 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
     for _, spec, locator in parsed:
         for name, terms in spec.lists.items():
             if name in lists:
-                problems.append(locator.problem(("lists", name), f"list '{name}' is defined twice", key=True))
+                problems.append(
+                    locator.problem(("lists", name), f"list '{name}' is defined twice", key=True)
+                )
             lists[name] = terms
 
     compiled: list[CompiledRule] = []
@@ -64,11 +68,20 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
         for index, rule in enumerate(spec.rules):
             loc = ("rules", index)
             if rule.id in seen:
-                problems.append(locator.problem(loc + ("id",), f"duplicate rule id '{rule.id}' (first defined in {seen[rule.id]})"))
+                problems.append(
+                    locator.problem(
+                        loc + ("id",),
+                        f"duplicate rule id '{rule.id}' (first defined in {seen[rule.id]})",
+                    )
+                )
                 continue
             seen[rule.id] = str(file)
             if rule.key is not None and rule.alert != "new-figure":
-                problems.append(locator.problem(loc + ("key",), "key: only applies with alert: new-figure", key=True))
+                problems.append(
+                    locator.problem(
+                        loc + ("key",), "key: only applies with alert: new-figure", key=True
+                    )
+                )
             evaluate = compiler.node(rule.match, loc + ("match",))
             compiled.append(CompiledRule(rule, evaluate, str(file)))
     if problems:
@@ -79,7 +92,9 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
 def validate(data: Any, locator: Locator, problems: list[Problem]) -> RuleFileSpec | None:
     """Validate parsed YAML against the rule file schema, collecting located problems."""
     if not isinstance(data, dict):
-        problems.append(locator.problem((), "a rule file is a mapping with 'rules:' (and optionally 'lists:')"))
+        problems.append(
+            locator.problem((), "a rule file is a mapping with 'rules:' (and optionally 'lists:')")
+        )
         return None
     try:
         return RuleFileSpec.model_validate(data)
@@ -93,7 +108,9 @@ def located_errors(exc: ValidationError, locator: Locator) -> list[Problem]:
     problems: list[Problem] = []
     for error in exc.errors():
         # union branch tags ("str", "term", "node") are not part of the data path
-        loc = tuple(p for p in error["loc"] if isinstance(p, int) or p not in ("str", "term", "node"))
+        loc = tuple(
+            p for p in error["loc"] if isinstance(p, int) or p not in ("str", "term", "node")
+        )
         where = ".".join(str(p) for p in loc) or "top level"
         kind = error["type"]
         if kind == "extra_forbidden":
@@ -101,7 +118,9 @@ def located_errors(exc: ValidationError, locator: Locator) -> list[Problem]:
             problems.append(locator.problem(loc, message, key=True))
             continue
         if kind == "missing":
-            message = f"missing required key '{loc[-1]}' in {'.'.join(map(str, loc[:-1])) or 'top level'}"
+            message = (
+                f"missing required key '{loc[-1]}' in {'.'.join(map(str, loc[:-1])) or 'top level'}"
+            )
             problems.append(locator.problem(loc[:-1], message))
             continue
         message = error["msg"].removeprefix("Value error, ")

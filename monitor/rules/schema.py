@@ -7,7 +7,7 @@ loader turns each validation error into `path:line:col: message`.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -49,7 +49,7 @@ def _kind(value: Any) -> str:
 
 
 TermLike = Annotated[
-    Union[Annotated[str, Tag("str")], Annotated[TermSpec, Tag("term")]], Discriminator(_kind)
+    Annotated[str, Tag("str")] | Annotated[TermSpec, Tag("term")], Discriminator(_kind)
 ]
 
 
@@ -100,11 +100,9 @@ class NodeSpec(_Strict):
 
 
 Item = Annotated[
-    Union[
-        Annotated[str, Tag("str")],
-        Annotated[TermSpec, Tag("term")],
-        Annotated[NodeSpec, Tag("node")],
-    ],
+    Annotated[str, Tag("str")]
+    | Annotated[TermSpec, Tag("term")]
+    | Annotated[NodeSpec, Tag("node")],
     Discriminator(_kind),
 ]
 NodeSpec.model_rebuild()

@@ -25,7 +25,9 @@ _TOKEN_RE = re.compile(rf"{_NUMBER}|[^\W_]+", re.UNICODE)
 
 # Sentence ends: . ! ? (optionally followed by closing quotes/brackets) then space and a
 # capital, digit or opening quote; or a line break.
-_SENTENCE_END_RE = re.compile(r"""(?<=[.!?])(["'”’)\]]*)\s+(?=["'“‘(\[]?[A-Z0-9\u00C0-\u024F])|\n+""")
+_SENTENCE_END_RE = re.compile(
+    r"""(?<=[.!?])(["'”’)\]]*)\s+(?=["'“‘(\[]?[A-Z0-9\u00C0-\u024F])|\n+"""
+)
 # Abbreviations whose full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof gen col lt sgt capt cmdr adm gov sen rep st jr sr no vs etc inc ltd co "
@@ -75,7 +77,9 @@ class Document:
                 index = len(self.sentences)
                 self.sentences.append(Sentence(offset + s_start, offset + s_end, field_name))
                 for m in _TOKEN_RE.finditer(text, s_start, s_end):
-                    self.tokens.append(Token(fold(m.group()), offset + m.start(), offset + m.end(), index))
+                    self.tokens.append(
+                        Token(fold(m.group()), offset + m.start(), offset + m.end(), index)
+                    )
             pieces.append(text)
             offset += len(text) + 2
         self.text = "\n\n".join(pieces)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -10,8 +10,8 @@ from monitor.models import Alert, Digest, Figure, Hit, Match, Message
 
 SEED_URL = "https://www.middleeasteye.net/news/un-syria-peace-envoy-travels-moscow"
 SEED_TITLE = "UN Syria peace envoy travels to Moscow"
-CREATED = datetime(2015, 10, 20, 7, 30, tzinfo=timezone.utc)
-PUBLISHED = datetime(2015, 10, 19, 18, 0, tzinfo=timezone.utc)
+CREATED = datetime(2015, 10, 20, 7, 30, tzinfo=UTC)
+PUBLISHED = datetime(2015, 10, 19, 18, 0, tzinfo=UTC)
 
 DISPLACED = (
     "According to the UN, Russian strikes have displaced 40,000 people since they began on "
@@ -19,7 +19,7 @@ DISPLACED = (
 )
 WASHINGTON = (
     "The Italian-Swedish diplomat said he would travel on to Washington, which has also been "
-    "carrying out airstrikes in Syria, \"immediately after\" his Moscow visit."
+    'carrying out airstrikes in Syria, "immediately after" his Moscow visit.'
 )
 CEASEFIRES = "Several local ceasefires were in place at the time Russia began its military strikes."
 
@@ -68,8 +68,12 @@ def seed_alerts() -> tuple[Alert, ...]:
         hits=(Hit("ceasefire*", "ceasefires", 0, 14, 24),),
     )
     return (
-        _alert(1, displacement, tags=("mideast", "humanitarian"),
-               previous_figures=(Figure(25000, "25,000"),)),
+        _alert(
+            1,
+            displacement,
+            tags=("mideast", "humanitarian"),
+            previous_figures=(Figure(25000, "25,000"),),
+        ),
         _alert(2, envoy),
         _alert(3, ceasefire),
     )

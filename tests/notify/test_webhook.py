@@ -9,7 +9,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import aiohttp
@@ -218,8 +218,9 @@ async def test_raw_secret_uses_utf8_bytes(
     assert verify_signature(raw, request.headers, request.body)
     as_base64 = "whsec_" + base64.b64encode(raw.encode()).decode()
     assert verify_signature(as_base64, request.headers, request.body)  # the same key bytes
-    assert not verify_signature("whsec_" + base64.b64encode(b"other").decode(),
-                                request.headers, request.body)
+    assert not verify_signature(
+        "whsec_" + base64.b64encode(b"other").decode(), request.headers, request.body
+    )
 
 
 def test_bad_configuration_raises() -> None:
@@ -318,7 +319,7 @@ async def test_invalid_url_is_permanent(
     ids=["seconds", "zero", "negative", "http-date", "past-date", "junk", "nan", "empty", "none"],
 )
 def test_parse_retry_after(value: str | None, expected: float | None) -> None:
-    now = datetime(2015, 10, 21, 7, 27, tzinfo=timezone.utc)
+    now = datetime(2015, 10, 21, 7, 27, tzinfo=UTC)
     assert parse_retry_after(value, now=now) == expected
 
 

@@ -17,7 +17,9 @@ def figures(text: str, within: int = 8) -> list[tuple[int, str, str | None, bool
     for sentence in range(len(doc.sentences)):
         idx = [i for i, t in enumerate(doc.tokens) if t.sentence == sentence]
         if idx:
-            tied = figures_near(doc, idx[0], idx[-1] + 1, [t for t in triggers if t[0] in idx], within)
+            tied = figures_near(
+                doc, idx[0], idx[-1] + 1, [t for t in triggers if t[0] in idx], within
+            )
             found += [(n.value, n.text, n.qualifier, n.approximate) for n, _ in tied]
     return found
 
@@ -25,21 +27,54 @@ def figures(text: str, within: int = 8) -> list[tuple[int, str, str | None, bool
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("Russian strikes have displaced 40,000 people since 30 September.", [(40000, "40,000", None, False)]),
-        ("At least 40,000 people have been displaced in Syria.", [(40000, "40,000", "at least", False)]),
+        (
+            "Russian strikes have displaced 40,000 people since 30 September.",
+            [(40000, "40,000", None, False)],
+        ),
+        (
+            "At least 40,000 people have been displaced in Syria.",
+            [(40000, "40,000", "at least", False)],
+        ),
         ("Clashes displaced 40 000 residents of the old city.", [(40000, "40 000", None, False)]),
-        ("The floods have displaced 1.2 million people in Pakistan.", [(1200000, "1.2 million", None, False)]),
-        ("Some 1.5m Sudanese have fled to Chad, many of them now homeless.", [(1500000, "1.5m", "some", False)]),
+        (
+            "The floods have displaced 1.2 million people in Pakistan.",
+            [(1200000, "1.2 million", None, False)],
+        ),
+        (
+            "Some 1.5m Sudanese have fled to Chad, many of them now homeless.",
+            [(1500000, "1.5m", "some", False)],
+        ),
         ("Aid agencies say 40k people were uprooted.", [(40000, "40k", None, False)]),
         ("Forty thousand villagers were evacuated.", [(40000, "Forty thousand", None, False)]),
-        ("Fighting has displaced more than half a million people.", [(500000, "half a million", "more than", False)]),
-        ("Tens of thousands of families were displaced by the storm.", [(10000, "Tens of thousands", None, True)]),
-        ("Nearly 3,000 families were evacuated from the coast.", [(3000, "3,000", "nearly", False)]),
-        ("Some 12,000 Syrians displaced by the quake crossed the border.", [(12000, "12,000", "some", False)]),
-        ("Officials said 500 internally displaced persons arrived on Monday.", [(500, "500", None, False)]),
-        ("The offensive displaced an estimated 250,000.", [(250000, "250,000", "an estimated", False)]),
+        (
+            "Fighting has displaced more than half a million people.",
+            [(500000, "half a million", "more than", False)],
+        ),
+        (
+            "Tens of thousands of families were displaced by the storm.",
+            [(10000, "Tens of thousands", None, True)],
+        ),
+        (
+            "Nearly 3,000 families were evacuated from the coast.",
+            [(3000, "3,000", "nearly", False)],
+        ),
+        (
+            "Some 12,000 Syrians displaced by the quake crossed the border.",
+            [(12000, "12,000", "some", False)],
+        ),
+        (
+            "Officials said 500 internally displaced persons arrived on Monday.",
+            [(500, "500", None, False)],
+        ),
+        (
+            "The offensive displaced an estimated 250,000.",
+            [(250000, "250,000", "an estimated", False)],
+        ),
         ("The United Nations said 2,400 had been displaced.", [(2400, "2,400", None, False)]),
-        ("The agency said 2,400 were registered and later displaced.", []),  # not the verb's subject
+        (
+            "The agency said 2,400 were registered and later displaced.",
+            [],
+        ),  # not the verb's subject
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )

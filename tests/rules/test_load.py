@@ -26,35 +26,44 @@ def test_shipped_rules_load_and_their_examples_pass(shipped_rules):
 
 
 def test_unknown_key_names_the_key_and_its_place(tmp_path):
-    assert problems(tmp_path, """\
+    assert problems(
+        tmp_path,
+        """\
         rules:
           - id: x
             match: {any: [a]}
             severty: high
-        """) == ["bad.yaml:4:5: unknown key 'severty' in rules.0"]
+        """,
+    ) == ["bad.yaml:4:5: unknown key 'severty' in rules.0"]
 
 
 def test_bad_regex_unknown_list_and_missing_match(tmp_path):
-    found = problems(tmp_path, """\
+    found = problems(
+        tmp_path,
+        """\
         rules:
           - id: one
             match:
               any: ["/(unclosed/", $nope]
           - id: two
             title: No match here
-        """)
+        """,
+    )
     assert found == [
         "bad.yaml:5:5: missing required key 'match' in rules.1",
     ]  # schema errors come first; the file is not compiled until it validates
 
 
 def test_semantic_errors_after_validation(tmp_path):
-    found = problems(tmp_path, """\
+    found = problems(
+        tmp_path,
+        """\
         rules:
           - id: one
             match:
               any: ["/(unclosed/", $nope]
-        """)
+        """,
+    )
     assert found == [
         "bad.yaml:4:13: invalid regular expression /(unclosed/ (missing ): (unclosed)",
         "bad.yaml:4:28: unknown list '$nope' (define it under lists:)",
@@ -75,23 +84,27 @@ def test_invalid_yaml_and_bad_id(tmp_path):
     assert problems(tmp_path, "rules:\n  - id: Not Kebab\n    match: {any: [a]}\n") == [
         "bad.yaml:2:9: rules.0.id: String should match pattern '^[a-z0-9]+(-[a-z0-9]+)*$'"
     ]
-    assert problems(tmp_path, "rules: [\n") [0].startswith("bad.yaml:2:1: invalid YAML")
+    assert problems(tmp_path, "rules: [\n")[0].startswith("bad.yaml:2:1: invalid YAML")
 
 
 def test_yaml_is_loaded_safely(tmp_path):
     found = problems(tmp_path, "rules: !!python/object/apply:os.system ['true']\n")
-    assert found == ["bad.yaml:1:8: unsupported YAML tag tag:yaml.org,2002:python/object/apply:os.system"]
+    assert found == [
+        "bad.yaml:1:8: unsupported YAML tag tag:yaml.org,2002:python/object/apply:os.system"
+    ]
 
 
 def test_failing_example_says_what_was_expected(tmp_path):
-    (tmp_path / "r.yaml").write_text(textwrap.dedent("""\
+    (tmp_path / "r.yaml").write_text(
+        textwrap.dedent("""\
         rules:
           - id: quake
             match: {figure: {near: [killed], within: 3}}
             examples:
               - text: "The quake killed 300 people."
                 expect: {match: true, figures: [400]}
-        """))
+        """)
+    )
     [result] = run_examples(load_rules([tmp_path]))
     assert result.failures == ("expected figures [400], got [300]",)
 

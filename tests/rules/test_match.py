@@ -8,7 +8,9 @@ from monitor.rules.match import match_article
 
 
 def seed_article(seed_html: bytes) -> Article:
-    extracted = extract_html(seed_html, "https://www.middleeasteye.net/news/un-syria-peace-envoy-travels-moscow")
+    extracted = extract_html(
+        seed_html, "https://www.middleeasteye.net/news/un-syria-peace-envoy-travels-moscow"
+    )
     assert isinstance(extracted, Extracted)
     return Article(
         url="https://www.middleeasteye.net/news/un-syria-peace-envoy-travels-moscow",
@@ -46,23 +48,47 @@ def test_hits_point_at_their_words_in_the_snippets(shipped_rules, seed_html):
 
 def test_newsletter_and_footer_never_reach_the_text(seed_html):
     article = seed_article(seed_html)
-    for boilerplate in ("Stay informed", "Sign up", "Middle East Eye delivers", "truce talks", "Floods displace"):
+    for boilerplate in (
+        "Stay informed",
+        "Sign up",
+        "Middle East Eye delivers",
+        "truce talks",
+        "Floods displace",
+    ):
         assert boilerplate not in article.text
 
 
 def rules_matching(rules, text, title=""):
-    return sorted(m.rule for m in match_article(Article(url="https://example.org/a", title=title, text=text), rules))
+    return sorted(
+        m.rule
+        for m in match_article(Article(url="https://example.org/a", title=title, text=text), rules)
+    )
 
 
 @pytest.mark.parametrize(
     "text, expected",
     [
         # displacement figures, as different outlets write them
-        ("More than 1.5 million people have fled their homes since fighting erupted in April.", ["displacement-figures"]),
-        ("The UN refugee agency says at least 250,000 people were uprooted by the floods.", ["displacement-figures"]),
-        ("The fires forced about 30,000 residents to evacuate, officials said.", ["displacement-figures"]),
-        ("Tens of thousands of families have been displaced by the monsoon rains.", ["displacement-figures"]),
-        ("Some 3,000 households were left homeless after the earthquake.", ["displacement-figures"]),
+        (
+            "More than 1.5 million people have fled their homes since fighting erupted in April.",
+            ["displacement-figures"],
+        ),
+        (
+            "The UN refugee agency says at least 250,000 people were uprooted by the floods.",
+            ["displacement-figures"],
+        ),
+        (
+            "The fires forced about 30,000 residents to evacuate, officials said.",
+            ["displacement-figures"],
+        ),
+        (
+            "Tens of thousands of families have been displaced by the monsoon rains.",
+            ["displacement-figures"],
+        ),
+        (
+            "Some 3,000 households were left homeless after the earthquake.",
+            ["displacement-figures"],
+        ),
         # traps: sport, medicine, money, years, death tolls, a suspect who fled
         ("The midfielder was displaced from the starting line-up by the 19-year-old.", []),
         ("He displaced his shoulder in the 2015 final before 40,000 fans.", []),
@@ -89,4 +115,6 @@ def test_real_world_sentences(shipped_rules, text, expected):
 
 def test_fields_limit_where_a_rule_looks(shipped_rules):
     # a ceasefire mentioned only in the title still counts: default fields are title, summary, text
-    assert rules_matching(shipped_rules, "Talks went on late.", title="Ceasefire holds in Gaza") == ["ceasefire"]
+    assert rules_matching(
+        shipped_rules, "Talks went on late.", title="Ceasefire holds in Gaza"
+    ) == ["ceasefire"]

@@ -6,8 +6,18 @@ from monitor.rules.text import Document, fold, split_sentences, tokenize
 
 def test_tokens_are_folded_split_on_hyphens_and_keep_numbers_whole():
     assert tokenize("Cease-fire in Élysée: 40,000 people, 1.5m refugees, it's 12 000") == [
-        "cease", "fire", "in", "elysee", "40,000", "people", "1.5m", "refugees", "it", "s", "12 000",
-    ]  # fmt: skip
+        "cease",
+        "fire",
+        "in",
+        "elysee",
+        "40,000",
+        "people",
+        "1.5m",
+        "refugees",
+        "it",
+        "s",
+        "12 000",
+    ]
 
 
 def test_ordinals_and_suffixes_stay_glued_to_their_number():
@@ -31,8 +41,15 @@ def test_sentences_respect_abbreviations_and_quotes():
 def test_document_tokens_point_back_into_the_original_text():
     doc = Document([("title", "Envoy travels"), ("text", "He flew to Moscow. Then Washington.")])
     assert [doc.original(i) for i in range(len(doc.tokens))] == [
-        "Envoy", "travels", "He", "flew", "to", "Moscow", "Then", "Washington",
-    ]  # fmt: skip
+        "Envoy",
+        "travels",
+        "He",
+        "flew",
+        "to",
+        "Moscow",
+        "Then",
+        "Washington",
+    ]
     assert [s.field for s in doc.sentences] == ["title", "text", "text"]
     assert doc.sentence_text(2) == "Then Washington."
 
