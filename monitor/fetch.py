@@ -14,7 +14,7 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC
+from datetime import UTC, datetime
 
 import aiohttp
 from multidict import CIMultiDictProxy
@@ -206,8 +206,12 @@ def _error(
     return FetchResult(url=url, final_url=url, status=status, headers=headers or {}, error=error)
 
 
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date); None if unusable."""
+def parse_retry_after(value: str | None, *, now: float | datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date); None if unusable.
+
+    The result is never negative (a past date means now). `now` (a Unix timestamp or an aware
+    datetime, default the current time) is what an HTTP date is measured from.
+    """
     if not value:
         return None
     value = value.strip()
@@ -220,7 +224,11 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
             return None
         if when.tzinfo is None:  # "-0000": HTTP dates are GMT all the same
             when = when.replace(tzinfo=UTC)
-        seconds = when.timestamp() - (time.time() if now is None else now)
+        if now is None:
+            now = time.time()
+        elif isinstance(now, datetime):
+            now = now.timestamp()
+        seconds = when.timestamp() - now
     if not math.isfinite(seconds):
         return None
     return max(0.0, seconds)

@@ -10,6 +10,7 @@ templates). Failures of one feed, page or delivery are recorded and logged; the 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import random
 from collections.abc import AsyncIterator
@@ -81,6 +82,8 @@ async def open_runtime(
     # a subscription receives alerts recorded from the moment it is first seen
     for sub in config.subscriptions:
         store.subscription_state(sub.name)
+    # the rule set lives as long as the worker: keep the garbage collector from rescanning it
+    gc.freeze()
     pool = None if extract_workers == 0 else extraction.make_pool(extract_workers)
     session = make_session(allow_private=config.allow_private_networks)
     try:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +10,6 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.abc import AbstractResolver, ResolveResult
 
 from monitor.feeds import (
     canonical_url,
@@ -25,8 +21,9 @@ from monitor.feeds import (
 )
 from monitor.models import Entry
 from monitor.netguard import make_session
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+from tests.localhttp import Handler, LocalServer, respond
+from tests.localhttp import server as server
+from tests.localhttp import session as session
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
@@ -50,80 +47,12 @@ RSS = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
-# --- local server and loopback-only sessions -------------------------------------------------
-
-
-@dataclass
-class LocalServer:
-    """An aiohttp server on 127.0.0.1 with per-test routes, recording every request it gets."""
-
-    routes: dict[str, Handler] = field(default_factory=dict)
-    seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-    port: int = 0
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    async def dispatch(self, request: web.Request) -> web.StreamResponse:
-        self.seen.append((request.path_qs, dict(request.headers)))
-        handler = self.routes.get(request.path)
-        if handler is None:
-            raise web.HTTPNotFound()
-        return await handler(request)
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[LocalServer]:
-    srv = LocalServer()
-    app = web.Application()
-    app.router.add_route("GET", "/{tail:.*}", srv.dispatch)
-    runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    srv.port = runner.addresses[0][1]
-    try:
-        yield srv
-    finally:
-        await runner.cleanup()
-
-
-class LoopbackResolver(AbstractResolver):
-    """Resolves every name to 127.0.0.1: tests never ask real DNS."""
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        flags = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
-        return [
-            ResolveResult(
-                hostname=host,
-                host="127.0.0.1",
-                port=port,
-                family=socket.AF_INET,
-                proto=0,
-                flags=flags,
-            )
-        ]
-
-    async def close(self) -> None:
-        pass
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    timeout = aiohttp.ClientTimeout(total=5, sock_connect=2, sock_read=2)
-    async with make_session(allow_private=True, timeout=timeout, resolver=LoopbackResolver()) as s:
-        yield s
+# --- helpers ---------------------------------------------------------------------------------
 
 
 def serve(body: bytes | str, content_type: str = "application/rss+xml", **headers: str) -> Handler:
     raw = body.encode() if isinstance(body, str) else body
-
-    async def handler(_request: web.Request) -> web.StreamResponse:
-        return web.Response(body=raw, headers={"Content-Type": content_type, **headers})
-
-    return handler
+    return respond(body=raw, headers={"Content-Type": content_type, **headers})
 
 
 async def poll(session: aiohttp.ClientSession, url: str, **kwargs: Any) -> Any:

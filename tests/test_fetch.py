@@ -6,136 +6,38 @@ another literal address, so no test can send traffic off this machine even if th
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gzip
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from types import SimpleNamespace
-from typing import Any
 
 import aiohttp
 import brotli
 import pytest
 from aiohttp import web
-from aiohttp.abc import AbstractResolver, ResolveResult
 
 from monitor.fetch import fetch, parse_retry_after
-from monitor.netguard import make_session
+from tests.localhttp import (
+    PUBLIC_ADDRESS,
+    Handler,
+    LocalServer,
+    loopback_session,
+    public_dns,
+    respond,
+)
+from tests.localhttp import server as server
+from tests.localhttp import session as session
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-# --- local server and loopback-only sessions -------------------------------------------------
-
-
-@dataclass
-class LocalServer:
-    """An aiohttp server on 127.0.0.1 with per-test routes, recording every request it gets."""
-
-    routes: dict[str, Handler] = field(default_factory=dict)
-    seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-    port: int = 0
-
-    def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
-
-    async def dispatch(self, request: web.Request) -> web.StreamResponse:
-        self.seen.append((request.path_qs, dict(request.headers)))
-        handler = self.routes.get(request.path)
-        if handler is None:
-            raise web.HTTPNotFound()
-        return await handler(request)
-
-    async def hang(self) -> None:
-        """Stall a handler until the test ends (bounded, never a real sleep of the suite)."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stop.wait(), 5)
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[LocalServer]:
-    srv = LocalServer()
-    app = web.Application()
-    app.router.add_route("GET", "/{tail:.*}", srv.dispatch)
-    runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    srv.port = runner.addresses[0][1]
-    try:
-        yield srv
-    finally:
-        srv.stop.set()
-        await runner.cleanup()
-
-
-class LoopbackResolver(AbstractResolver):
-    """Resolves every name to 127.0.0.1: tests never ask real DNS."""
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        flags = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
-        return [
-            ResolveResult(
-                hostname=host,
-                host="127.0.0.1",
-                port=port,
-                family=socket.AF_INET,
-                proto=0,
-                flags=flags,
-            )
-        ]
-
-    async def close(self) -> None:
-        pass
-
-
-def loopback_tripwire() -> aiohttp.TraceConfig:
-    """Fail the test before connecting if a request targets a literal address off 127.0.0.1."""
-
-    async def on_start(_s: Any, _c: Any, params: aiohttp.TraceRequestStartParams) -> None:
-        host = params.url.raw_host or ""
-        literal = host.replace(".", "").isdigit() or ":" in host
-        assert not literal or host == "127.0.0.1", f"test tried to reach {host}"
-
-    trace = aiohttp.TraceConfig()
-    trace.on_request_start.append(on_start)
-    return trace
-
-
-def loopback_session(*, allow_private: bool, **kwargs: Any) -> aiohttp.ClientSession:
-    kwargs.setdefault("timeout", aiohttp.ClientTimeout(total=5, sock_connect=2, sock_read=2))
-    return make_session(
-        allow_private=allow_private,
-        resolver=LoopbackResolver(),
-        trace_configs=[loopback_tripwire()],
-        **kwargs,
-    )
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with loopback_session(allow_private=True) as s:
-        yield s
+# --- loopback-only sessions ------------------------------------------------------------------
 
 
 @pytest.fixture
 async def guarded() -> AsyncIterator[aiohttp.ClientSession]:
     async with loopback_session(allow_private=False) as s:
         yield s
-
-
-def respond(**kwargs: Any) -> Handler:
-    async def handler(_request: web.Request) -> web.StreamResponse:
-        return web.Response(**kwargs)
-
-    return handler
 
 
 def redirect(status: int, location: str) -> Handler:
@@ -244,24 +146,11 @@ async def test_every_redirect_hop_is_checked(
     error: str,
 ) -> None:
     # news.test looks public to check_url; the connection itself goes to 127.0.0.1
-    public_dns(monkeypatch, "news.test")
+    public_dns(monkeypatch, {"news.test": [PUBLIC_ADDRESS]})
     server.routes["/go"] = redirect(302, location)
     result = await fetch(session, server.url("/go", host="news.test"), allow_private=False)
     assert result.error == error
     assert len(server.seen) == 1
-
-
-def public_dns(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
-    """Make the running loop's getaddrinfo answer `name` with a public address (no real DNS)."""
-    loop = asyncio.get_running_loop()
-    real = loop.getaddrinfo
-
-    async def fake(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-        if host == name:
-            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port or 0))]
-        return await real(host, port, *args, **kwargs)
-
-    monkeypatch.setattr(loop, "getaddrinfo", fake)
 
 
 # --- size caps, compression ------------------------------------------------------------------
@@ -495,7 +384,7 @@ async def test_dns_rebinding_refused_at_connect(
     server: LocalServer, guarded: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # check_url sees a public address; the connector's resolver then answers 127.0.0.1
-    public_dns(monkeypatch, "rebind.test")
+    public_dns(monkeypatch, {"rebind.test": [PUBLIC_ADDRESS]})
     target = server.url("/", host="rebind.test")
     result = await fetch(guarded, target, allow_private=False)
     assert result.error == f"fetch: refused {target} (private address)"

@@ -6,15 +6,11 @@ patched getaddrinfo, and the guard tests assert the local server received nothin
 
 from __future__ import annotations
 
-import asyncio
 import socket
-from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.abc import ResolveResult
 
 from monitor import __version__
 from monitor.errors import UnsafeURLError
@@ -26,82 +22,8 @@ from monitor.netguard import (
     is_forbidden_address,
     make_session,
 )
-
-
-class Recorder:
-    """A 127.0.0.1 server answering 200 to everything, recording each request's headers."""
-
-    def __init__(self) -> None:
-        self.seen: list[dict[str, str]] = []
-        self.port = 0
-
-    def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        self.seen.append(dict(request.headers))
-        return web.Response(text="ok")
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[Recorder]:
-    recorder = Recorder()
-    app = web.Application()
-    app.router.add_route("GET", "/{tail:.*}", recorder.handle)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    recorder.port = runner.addresses[0][1]
-    try:
-        yield recorder
-    finally:
-        await runner.cleanup()
-
-
-class LoopbackResolver(AbstractResolver):
-    """Resolves every name to 127.0.0.1, like a rebinding DNS server would at connect time."""
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        flags = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
-        return [
-            ResolveResult(
-                hostname=host,
-                host="127.0.0.1",
-                port=port,
-                family=socket.AF_INET,
-                proto=0,
-                flags=flags,
-            )
-        ]
-
-    async def close(self) -> None:
-        pass
-
-
-def public_dns(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]) -> None:
-    """Answer the running loop's getaddrinfo for the given names (no real DNS in tests)."""
-    loop = asyncio.get_running_loop()
-    real = loop.getaddrinfo
-
-    async def fake(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-        if host in answers:
-            return [
-                (
-                    socket.AF_INET6 if ":" in a else socket.AF_INET,
-                    socket.SOCK_STREAM,
-                    6,
-                    "",
-                    (a, port or 0),
-                )
-                for a in answers[host]
-            ]
-        return await real(host, port, *args, **kwargs)
-
-    monkeypatch.setattr(loop, "getaddrinfo", fake)
-
+from tests.localhttp import LocalServer, LoopbackResolver, public_dns, respond
+from tests.localhttp import server as server
 
 # --- address policy --------------------------------------------------------------------------
 
@@ -216,7 +138,7 @@ async def test_check_url_resolves_names(monkeypatch: pytest.MonkeyPatch) -> None
 # --- connect-time guard ----------------------------------------------------------------------
 
 
-async def test_guarded_session_refuses_literal_loopback(server: Recorder) -> None:
+async def test_guarded_session_refuses_literal_loopback(server: LocalServer) -> None:
     # straight through the session, skipping check_url: the socket factory still refuses
     async with make_session(allow_private=False) as session:
         with pytest.raises(aiohttp.ClientConnectorError) as info:
@@ -226,7 +148,7 @@ async def test_guarded_session_refuses_literal_loopback(server: Recorder) -> Non
     assert server.seen == []
 
 
-async def test_guarded_resolver_refuses_rebinding_name(server: Recorder) -> None:
+async def test_guarded_resolver_refuses_rebinding_name(server: LocalServer) -> None:
     async with make_session(allow_private=False, resolver=LoopbackResolver()) as session:
         with pytest.raises(UnsafeURLError, match=r"rebind\.test \(private address\)"):
             async with session.get(server.url(host="rebind.test")):
@@ -248,12 +170,13 @@ async def test_guarded_resolver_passes_public_answers() -> None:
     await resolver.close()
 
 
-async def test_open_session_reaches_loopback(server: Recorder) -> None:
+async def test_open_session_reaches_loopback(server: LocalServer) -> None:
+    server.routes["/"] = respond(text="ok")
     async with make_session(allow_private=True) as session:
         async with session.get(server.url()) as response:
             assert response.status == 200
             assert await response.text() == "ok"
-    [headers] = server.seen
+    [(_path, headers)] = server.seen
     assert headers["User-Agent"] == DEFAULT_USER_AGENT
     assert headers["Accept-Encoding"] == "gzip, deflate, br"
 

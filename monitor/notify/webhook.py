@@ -17,23 +17,20 @@ import binascii
 import hashlib
 import hmac
 import json
-import math
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import aiohttp
 
 from monitor import __version__
 from monitor.errors import UnsafeURLError
+from monitor.fetch import parse_retry_after
 from monitor.models import DeliveryResult, Digest, Message
 from monitor.notify.base import WEBHOOK_FORMATS, one_line
 
 __all__ = [
     "WebhookNotifier",
     "outcome",
-    "parse_retry_after",
     "secret_key",
     "sign",
     "verify_signature",
@@ -92,26 +89,6 @@ def verify_signature(
         candidate.startswith("v1,") and hmac.compare_digest(candidate.encode(), expected)
         for candidate in signatures.split()
     )
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a `Retry-After` header: delay-seconds or an HTTP date; else None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    if not math.isfinite(seconds):
-        return None
-    return max(seconds, 0.0)
 
 
 class WebhookNotifier:

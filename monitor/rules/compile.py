@@ -7,7 +7,6 @@ function from a `Scope` (one document plus a per-document cache of term spans) t
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +17,13 @@ import re2
 from monitor.errors import Problem
 from monitor.models import Article
 from monitor.rules.figures import NumberSpan, figures_near
-from monitor.rules.places import BUILTIN_GAZETTEERS, Gazetteer, builtin_gazetteer, gazetteer_from
+from monitor.rules.places import (
+    BUILTIN_GAZETTEERS,
+    Gazetteer,
+    builtin_gazetteer,
+    gazetteer_from,
+)
+from monitor.rules.prefilter import ALWAYS, Requirement
 from monitor.rules.schema import (
     FigureSpec,
     NearSpec,
@@ -27,11 +32,10 @@ from monitor.rules.schema import (
     RuleSpec,
     TermSpec,
 )
-from monitor.rules.text import Document, fold, tokenize
+from monitor.rules.terms import RE2_OPTIONS, RegexTerm, Scope, Span, Term, WordsTerm
+from monitor.rules.text import Document, tokenize
 from monitor.timeutil import parse_duration
 from monitor.yamlsrc import Locator
-
-Span = tuple[int, int]  # token indexes [start, end)
 
 
 @dataclass
@@ -49,106 +53,33 @@ class Evidence:
             self.captures.setdefault(name, []).extend(values)
 
 
-class Scope:
-    """One document being matched, with the spans of each term computed at most once."""
-
-    def __init__(self, doc: Document) -> None:
-        self.doc = doc
-        self._spans: dict[int, list[Span]] = {}
-
-    def spans(self, term: Term) -> list[Span]:
-        key = id(term)
-        if key not in self._spans:
-            self._spans[key] = term.find(self.doc)
-        return self._spans[key]
-
-
-class Term:
-    source: str
-
-    def find(self, doc: Document) -> list[Span]:
-        raise NotImplementedError
-
-
-@dataclass(eq=False)
-class WordsTerm(Term):
-    """A word, a `prefix*`, or a phrase of them where `*` alone is any one word."""
-
-    source: str
-    parts: tuple[tuple[str, str], ...]  # (kind, text) with kind in word | prefix | any
-    case: bool = False
-
-    def find(self, doc: Document) -> list[Span]:
-        n = len(self.parts)
-        spans: list[Span] = []
-        for i in self._starts(doc):
-            end = i + n
-            if end > len(doc.tokens) or doc.tokens[end - 1].sentence != doc.tokens[i].sentence:
-                continue
-            if all(self._part_matches(doc, i + k, part) for k, part in enumerate(self.parts)):
-                spans.append((i, end))
-        return spans
-
-    def _starts(self, doc: Document) -> list[int]:
-        kind, text = self.parts[0]
-        if kind == "word":
-            return doc.positions.get(fold(text), [])
-        if kind == "prefix":
-            prefix = fold(text)
-            found = [p for word, ps in doc.positions.items() if word.startswith(prefix) for p in ps]
-            return sorted(found)
-        return list(range(len(doc.tokens)))
-
-    def _part_matches(self, doc: Document, i: int, part: tuple[str, str]) -> bool:
-        kind, text = part
-        if kind == "any":
-            return True
-        word = doc.original(i) if self.case else doc.tokens[i].norm
-        wanted = text if self.case else fold(text)
-        return word == wanted if kind == "word" else word.startswith(wanted)
-
-
-@dataclass(eq=False)
-class RegexTerm(Term):
-    """`/.../`: RE2 over the original text; case-insensitive unless it says `(?-i)`."""
-
-    source: str
-    pattern: re2._Regexp
-
-    def find(self, doc: Document) -> list[Span]:
-        starts = [t.start for t in doc.tokens]
-        spans: list[Span] = []
-        for m in self.pattern.finditer(doc.text):
-            first = bisect.bisect_right(starts, m.start()) - 1
-            if first < 0 or doc.tokens[first].end <= m.start():
-                first += 1
-            last = bisect.bisect_left(starts, m.end())
-            if first < last:
-                spans.append((first, last))
-        return spans
-
-
 NodeFn = Callable[[Scope], Evidence | None]
 
 
-def _re2_options() -> re2.Options:
-    options = re2.Options()
-    options.case_sensitive = False
-    options.log_errors = False
-    options.max_mem = 8 << 20  # a pathological pattern fails to compile instead of eating memory
-    return options
+@dataclass(frozen=True)
+class Node:
+    """A compiled node: how to evaluate it, and which words a matching document must contain."""
 
-
-_RE2_OPTIONS = _re2_options()
+    fn: NodeFn
+    needs: Requirement = ALWAYS
 
 
 class Compiler:
     """Turns the specs of one rule file into closures, collecting located problems."""
 
-    def __init__(self, lists: dict[str, list[str]], locator: Locator, problems: list[Problem]):
+    def __init__(
+        self,
+        lists: dict[str, list[str]],
+        locator: Locator,
+        problems: list[Problem],
+        terms: dict[tuple[str, bool], Term] | None = None,
+    ):
         self.lists = lists
         self.locator = locator
         self.problems = problems
+        # one Term object per distinct term across the rule set, so rules that share a word
+        # share its lookup in each document (Scope caches spans per Term)
+        self.interned = {} if terms is None else terms
 
     def error(self, loc: tuple[str | int, ...], message: str) -> None:
         self.problems.append(self.locator.problem(loc, message))
@@ -178,9 +109,17 @@ class Compiler:
 
     def term(self, item: str | TermSpec, loc: tuple[str | int, ...]) -> Term | None:
         text, case = (item.term, item.case) if isinstance(item, TermSpec) else (item, False)
+        term = self.interned.get((text, case))
+        if term is None:
+            term = self._compile_term(text, case, loc)
+            if term is not None:
+                self.interned[(text, case)] = term
+        return term
+
+    def _compile_term(self, text: str, case: bool, loc: tuple[str | int, ...]) -> Term | None:
         if len(text) >= 2 and text.startswith("/") and text.endswith("/"):
             try:
-                return RegexTerm(text, re2.compile(text[1:-1], _RE2_OPTIONS))
+                return RegexTerm(text, re2.compile(text[1:-1], RE2_OPTIONS))
             except re2.error as exc:
                 detail = (
                     exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
@@ -211,8 +150,8 @@ class Compiler:
 
     # -- nodes ------------------------------------------------------------------------------
 
-    def node(self, spec: NodeSpec, loc: tuple[str | int, ...]) -> NodeFn:
-        checks: list[NodeFn] = []
+    def node(self, spec: NodeSpec, loc: tuple[str | int, ...]) -> Node:
+        checks: list[Node] = []
         if spec.any is not None:
             checks.append(_any(self._children(spec.any, loc + ("any",))))
         if spec.all is not None:
@@ -229,8 +168,8 @@ class Compiler:
 
     def _children(
         self, items: list[str | TermSpec | NodeSpec], loc: tuple[str | int, ...]
-    ) -> list[NodeFn]:
-        children: list[NodeFn] = []
+    ) -> list[Node]:
+        children: list[Node] = []
         for index, item in enumerate(items):
             if isinstance(item, NodeSpec):
                 children.append(self.node(item, loc + (index,)))
@@ -238,7 +177,7 @@ class Compiler:
                 children.extend(_term_node(t) for t in self.expand(item, loc + (index,)))
         return children
 
-    def _near(self, spec: NearSpec, loc: tuple[str | int, ...]) -> NodeFn:
+    def _near(self, spec: NearSpec, loc: tuple[str | int, ...]) -> Node:
         groups = [self.terms(group, loc + ("terms", i)) for i, group in enumerate(spec.terms)]
         within, same_sentence = spec.within, spec.same_sentence
 
@@ -261,9 +200,12 @@ class Compiler:
                     evidence.hits.extend(partners)
             return evidence if evidence.hits else None
 
-        return near
+        needs = ALWAYS
+        for group in groups:
+            needs = needs & _needs_one_of(group)
+        return Node(near, needs)
 
-    def _figure(self, spec: FigureSpec, loc: tuple[str | int, ...]) -> NodeFn:
+    def _figure(self, spec: FigureSpec, loc: tuple[str | int, ...]) -> Node:
         triggers = self.terms(spec.near, loc + ("near",))
 
         def figure(scope: Scope) -> Evidence | None:
@@ -289,9 +231,9 @@ class Compiler:
                         )
             return evidence if evidence.figures else None
 
-        return figure
+        return Node(figure, _needs_one_of(triggers))
 
-    def _place(self, spec: PlaceSpec, loc: tuple[str | int, ...]) -> NodeFn:
+    def _place(self, spec: PlaceSpec, loc: tuple[str | int, ...]) -> Node:
         gazetteer = self._gazetteer(spec.in_, loc + ("in",))
         triggers = self.terms(spec.near, loc + ("near",)) if spec.near is not None else None
 
@@ -316,7 +258,7 @@ class Compiler:
                         evidence.hits.extend(close)
             return evidence if evidence.captures else None
 
-        return place
+        return Node(place, _needs_one_of(triggers) if triggers is not None else ALWAYS)
 
     def _gazetteer(self, items: list[str], loc: tuple[str | int, ...]) -> Gazetteer:
         gazetteer = Gazetteer()
@@ -338,45 +280,58 @@ class Compiler:
         return gazetteer
 
 
-def _term_node(term: Term) -> NodeFn:
+def _term_node(term: Term) -> Node:
     def term_node(scope: Scope) -> Evidence | None:
         spans = scope.spans(term)
         return Evidence(hits=[(term.source, s, e) for s, e in spans]) if spans else None
 
-    return term_node
+    return Node(term_node, term.needs)
 
 
-def _any(children: list[NodeFn]) -> NodeFn:
+def _needs_one_of(terms: list[Term]) -> Requirement:
+    return Requirement.any_of(term.needs for term in terms)
+
+
+def _any(children: list[Node]) -> Node:
+    fns = [child.fn for child in children]
+
     def any_(scope: Scope) -> Evidence | None:
         evidence: Evidence | None = None
-        for child in children:
-            found = child(scope)
+        for fn in fns:
+            found = fn(scope)
             if found is not None:
                 evidence = evidence or Evidence()
                 evidence.extend(found)
         return evidence
 
-    return any_
+    return Node(any_, Requirement.any_of(child.needs for child in children))
 
 
-def _all(children: list[NodeFn]) -> NodeFn:
+def _all(children: list[Node]) -> Node:
+    fns = [child.fn for child in children]
+
     def all_(scope: Scope) -> Evidence | None:
         evidence = Evidence()
-        for child in children:
-            found = child(scope)
+        for fn in fns:
+            found = fn(scope)
             if found is None:
                 return None
             evidence.extend(found)
         return evidence
 
-    return all_
+    needs = ALWAYS
+    for child in children:
+        needs = needs & child.needs
+    return Node(all_, needs)
 
 
-def _none(children: list[NodeFn]) -> NodeFn:
+def _none(children: list[Node]) -> Node:
+    fns = [child.fn for child in children]
+
     def none_(scope: Scope) -> Evidence | None:
-        return None if any(child(scope) is not None for child in children) else Evidence()
+        return None if any(fn(scope) is not None for fn in fns) else Evidence()
 
-    return none_
+    return Node(none_)  # what must be absent says nothing about what must be present
 
 
 def _occurrences(scope: Scope, terms: list[Term]) -> list[tuple[str, int, int]]:
@@ -418,12 +373,24 @@ def _close(doc: Document, a: Span, b: Span, within: int, same_sentence: bool) ->
 @dataclass(frozen=True, eq=False)
 class CompiledRule:
     spec: RuleSpec
-    evaluate: NodeFn
+    node: Node
     path: str
+    # derived once: match_rule runs for every candidate of every article
+    id: str = field(init=False)
+    title: str = field(init=False)
+    fields: tuple[str, ...] = field(init=False)
+    guarded: bool = field(init=False)  # has source guards to check
+
+    def __post_init__(self) -> None:
+        spec = self.spec
+        object.__setattr__(self, "id", spec.id)
+        object.__setattr__(self, "title", spec.display_title)
+        object.__setattr__(self, "fields", tuple(spec.fields))
+        object.__setattr__(self, "guarded", bool(spec.sources or spec.languages or spec.max_age))
 
     @property
-    def id(self) -> str:
-        return self.spec.id
+    def evaluate(self) -> NodeFn:
+        return self.node.fn
 
     def applies_to(self, article: Article, now: datetime) -> bool:
         """Source guards: feed tags, domains, language and article age."""

@@ -55,42 +55,16 @@ _SUFFIX_SCALES = {"": 1, "k": 1_000, "m": 1_000_000, "mn": 1_000_000, "bn": 1_00
 # Plural vague quantities: approximate lower bounds ("tens of thousands" -> 10,000).
 _VAGUE = {"dozens": 12, "tens": 10, "hundreds": 100, "thousands": 1_000, "millions": 1_000_000}
 
-# Longest first, so "more than" wins over "more".
-_QUALIFIERS = sorted(
-    (
-        tuple(q.split())
-        for q in (
-            "at least",
-            "more than",
-            "over",
-            "nearly",
-            "almost",
-            "about",
-            "around",
-            "some",
-            "up to",
-            "approximately",
-            "roughly",
-            "an estimated",
-            "estimated",
-            "at most",
-            "fewer than",
-            "less than",
-            "upwards of",
-            "as many as",
-            "close to",
-            "just over",
-            "just under",
-            "in excess of",
-            "well over",
-            "an additional",
-            "another",
-            "a further",
-        )
-    ),
-    key=len,
-    reverse=True,
-)
+# Indexed by first word, longest first, so "more than" wins over "more".
+_QUALIFIERS: dict[str, list[tuple[str, ...]]] = {}
+for _phrase in (
+    "at least, more than, over, nearly, almost, about, around, some, up to, approximately, "
+    "roughly, an estimated, estimated, at most, fewer than, less than, upwards of, as many as, "
+    "close to, just over, just under, in excess of, well over, an additional, another, a further"
+).split(", "):
+    _QUALIFIERS.setdefault(_phrase.split()[0], []).append(tuple(_phrase.split()))
+for _options in _QUALIFIERS.values():
+    _options.sort(key=len, reverse=True)
 
 PEOPLE_NOUNS = frozenset(
     "people persons person civilians residents inhabitants villagers townspeople families "
@@ -133,7 +107,15 @@ class NumberSpan:
 
 
 def numbers_in(doc: Document, lo: int, hi: int) -> list[NumberSpan]:
-    """Every count-like number expression among tokens [lo, hi)."""
+    """Every count-like number expression among tokens [lo, hi) (memoised per document)."""
+    key = ("numbers", lo, hi)
+    if key not in doc.memo:
+        doc.memo[key] = _numbers_in(doc, lo, hi)
+    result: list[NumberSpan] = doc.memo[key]
+    return result
+
+
+def _numbers_in(doc: Document, lo: int, hi: int) -> list[NumberSpan]:
     found: list[NumberSpan] = []
     i = lo
     while i < hi:
@@ -232,7 +214,7 @@ def _unit_follows(doc: Document, i: int) -> bool:
 
 
 def _qualifier_end(doc: Document, i: int, hi: int) -> int:
-    for words in _QUALIFIERS:
+    for words in _QUALIFIERS.get(doc.tokens[i].norm, ()):
         j = i + len(words)
         if j <= hi and tuple(t.norm for t in doc.tokens[i:j]) == words:
             return j

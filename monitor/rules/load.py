@@ -16,6 +16,7 @@ from monitor.errors import Problem, RuleError
 from monitor.rules.compile import CompiledRule, Compiler
 from monitor.rules.match import RuleSet
 from monitor.rules.schema import RuleFileSpec
+from monitor.rules.terms import Term
 from monitor.yamlsrc import Locator, load_yaml
 
 RULE_SUFFIXES = (".yaml", ".yml")
@@ -63,8 +64,9 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
 
     compiled: list[CompiledRule] = []
     seen: dict[str, str] = {}
+    interned: dict[tuple[str, bool], Term] = {}
     for file, spec, locator in parsed:
-        compiler = Compiler(lists, locator, problems)
+        compiler = Compiler(lists, locator, problems, interned)
         for index, rule in enumerate(spec.rules):
             loc = ("rules", index)
             if rule.id in seen:
@@ -82,8 +84,8 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
                         loc + ("key",), "key: only applies with alert: new-figure", key=True
                     )
                 )
-            evaluate = compiler.node(rule.match, loc + ("match",))
-            compiled.append(CompiledRule(rule, evaluate, str(file)))
+            node = compiler.node(rule.match, loc + ("match",))
+            compiled.append(CompiledRule(rule, node, str(file)))
     if problems:
         raise RuleError(problems)
     return RuleSet(tuple(compiled))

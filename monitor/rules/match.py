@@ -8,12 +8,14 @@ relative to their snippet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from monitor.models import Article, Figure, Hit, Match
-from monitor.rules.compile import CompiledRule, Evidence, Scope
+from monitor.rules.compile import CompiledRule, Evidence
 from monitor.rules.figures import to_figure
+from monitor.rules.prefilter import Prefilter
+from monitor.rules.terms import Scope
 from monitor.rules.text import Document
 from monitor.timeutil import utcnow
 
@@ -26,6 +28,10 @@ class RuleSet:
     """Compiled rules, ready to match; immutable so a hot reload can swap it atomically."""
 
     rules: tuple[CompiledRule, ...]
+    prefilter: Prefilter = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prefilter", Prefilter([rule.node.needs for rule in self.rules]))
 
     def get(self, rule_id: str) -> CompiledRule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -33,6 +39,9 @@ class RuleSet:
     @property
     def ids(self) -> list[str]:
         return [r.id for r in self.rules]
+
+
+ALL_FIELDS = ("title", "summary", "text")
 
 
 def article_parts(article: Article, fields: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -43,10 +52,13 @@ def article_parts(article: Article, fields: tuple[str, ...]) -> list[tuple[str, 
 def match_article(article: Article, rules: RuleSet, *, now: datetime | None = None) -> list[Match]:
     """Every rule of `rules` that `article` satisfies, with its explanation."""
     now = now or utcnow()
-    scopes: dict[tuple[str, ...], Scope] = {}
+    # the prefilter reads every field, so it over-approximates for rules that read fewer
+    every_field = Scope(Document(article_parts(article, ALL_FIELDS)))
+    scopes: dict[tuple[str, ...], Scope] = {ALL_FIELDS: every_field}
     matches: list[Match] = []
-    for rule in rules.rules:
-        if rule.applies_to(article, now):
+    for index in rules.prefilter.candidates(every_field.doc.positions):
+        rule = rules.rules[index]
+        if not rule.guarded or rule.applies_to(article, now):
             match = match_rule(rule, article, scopes)
             if match is not None:
                 matches.append(match)
@@ -58,7 +70,7 @@ def match_rule(
 ) -> Match | None:
     """`rule` on `article`, ignoring source guards; `scopes` shares tokenising between rules."""
     scopes = {} if scopes is None else scopes
-    fields = tuple(rule.spec.fields)
+    fields = rule.fields
     scope = scopes.get(fields)
     if scope is None:
         scope = scopes[fields] = Scope(Document(article_parts(article, fields)))
@@ -83,16 +95,17 @@ def explain(rule: CompiledRule, doc: Document, evidence: Evidence) -> Match:
     seen_texts: set[str] = set()
     for sentence in sorted(strong) + sorted(weak):
         text = doc.sentence_text(sentence)
-        if text not in seen_texts and len(chosen) < MAX_SNIPPETS:
+        if text not in seen_texts:
             seen_texts.add(text)
             chosen.append(sentence)
+            if len(chosen) == MAX_SNIPPETS:
+                break
     chosen.sort()
     snippet_of = {sentence: i for i, sentence in enumerate(chosen)}
+    shown = {h for h in evidence.hits if doc.tokens[h[1]].sentence in snippet_of}
     hits: list[Hit] = []
-    for term, start, end in sorted(set(evidence.hits), key=lambda h: (h[1], h[2], h[0])):
+    for term, start, end in sorted(shown, key=lambda h: (h[1], h[2], h[0])):
         sentence = doc.tokens[start].sentence
-        if sentence not in snippet_of:
-            continue
         base = doc.sentences[sentence].start
         first, last = doc.tokens[start], doc.tokens[end - 1]
         hits.append(
@@ -106,7 +119,7 @@ def explain(rule: CompiledRule, doc: Document, evidence: Evidence) -> Match:
         )
     return Match(
         rule=rule.id,
-        title=rule.spec.display_title,
+        title=rule.title,
         severity=rule.spec.severity,
         figures=figures,
         captures=captures,

@@ -9,10 +9,12 @@ match can quote the sentence and mark the words that hit.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import Any
 
 # A number with thousands separators (comma, dot, thin/no-break space, or a plain space when
 # every group has three digits) or a decimal part stays one token, together with any letters
@@ -87,6 +89,21 @@ class Document:
         self.positions: dict[str, list[int]] = {}
         for i, token in enumerate(self.tokens):
             self.positions.setdefault(token.norm, []).append(i)
+        # per-document results that several rules share (e.g. the numbers of a sentence)
+        self.memo: dict[Any, Any] = {}
+
+    @cached_property
+    def vocabulary(self) -> list[str]:
+        return sorted(self.positions)
+
+    def prefix_positions(self, prefix: str) -> list[int]:
+        """Positions of the words starting with `prefix` (folded), in order."""
+        words = self.vocabulary
+        lo = bisect.bisect_left(words, prefix)
+        hi = bisect.bisect_left(words, prefix + "\U0010ffff", lo)
+        if hi - lo == 1:
+            return self.positions[words[lo]]
+        return sorted(p for w in words[lo:hi] for p in self.positions[w])
 
     def original(self, i: int) -> str:
         token = self.tokens[i]

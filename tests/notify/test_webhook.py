@@ -17,9 +17,10 @@ import pytest
 from aiohttp import web
 
 from monitor import __version__
+from monitor.fetch import parse_retry_after
 from monitor.models import Alert, Digest, Match, Message
 from monitor.notify import WEBHOOK_FORMATS, RecordingNotifier, digest_payload, register_format
-from monitor.notify.webhook import WebhookNotifier, parse_retry_after, sign, verify_signature
+from monitor.notify.webhook import WebhookNotifier, sign, verify_signature
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 
