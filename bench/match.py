@@ -224,8 +224,16 @@ def main() -> None:
         row = measure(count, articles, real_words)
         rows.append(row)
         ours, baseline = row["articles_per_s"], row["baseline_articles_per_s"]
-        print(ROW.format(count, ours, baseline, f"{ours / baseline:.1f}x", f"{1000 / ours:.2f}",
-                         row["candidates_per_article"]))  # fmt: skip
+        print(
+            ROW.format(
+                count,
+                ours,
+                baseline,
+                f"{ours / baseline:.1f}x",
+                f"{1000 / ours:.2f}",
+                row["candidates_per_article"],
+            )
+        )
     by_count = {r["rules"]: r for r in rows}
     speedup_1000 = by_count[1000]["articles_per_s"] / by_count[1000]["baseline_articles_per_s"]
     growth = by_count[1000]["articles_per_s"] / by_count[10_000]["articles_per_s"]

@@ -207,50 +207,28 @@ async def process_entry(
         and entry.published is not None
         and now - entry.published > feed.first_poll_max_age
     )
-    if too_old:
-        article = Article(
+    if too_old:  # remembered, so it is never alerted later, but not fetched
+        summary_only = Article(
             url=entry.url or identity,
             title=entry.title,
             text=entry.summary,
             feed_url=feed.url,
             published=entry.published,
-            tags=feed.tags,
-        )
-        rt.store.add_article(
-            identity=identity,
-            url=article.url,
-            feed_url=feed.url,
-            title=entry.title,
-            published=entry.published,
-            site_name=None,
-            text=article.text,
             partial=True,
-            alerted=False,
-            now=now,
         )
+        rt.store.add_article(identity, summary_only, alerted=False, now=now)
         return 1
     article = await load_article(rt, feed, entry)
     report.articles += 1
     duplicate = not article.partial and rt.store.has_content(content_hash(article.text))
-    article_id = rt.store.add_article(
-        identity=identity,
-        url=article.url,
-        feed_url=feed.url,
-        title=article.title,
-        published=article.published,
-        site_name=article.site_name,
-        text=article.text,
-        partial=article.partial,
-        alerted=not duplicate,
-        now=now,
-    )
+    article_id, story_id = rt.store.add_article(identity, article, alerted=not duplicate, now=now)
     if duplicate:
         log.info(
             "same text as a stored article, not alerted again", extra={"article_url": article.url}
         )
         return 1
     for match in match_article(article, rt.rules, now=now):
-        report.alerts += record_alert(rt, article_id, article, match, now)
+        report.alerts += record_alert(rt, article_id, story_id, article, match, now)
     return 1
 
 
@@ -298,12 +276,16 @@ async def load_article(rt: Runtime, feed: FeedConfig, entry: Entry) -> Article:
 
 
 def record_alert(
-    rt: Runtime, article_id: int, article: Article, match: Match, now: datetime
+    rt: Runtime, article_id: int, story_id: int, article: Article, match: Match, now: datetime
 ) -> int:
     """Store a match as an alert unless the rule's alert policy says it is not news."""
     rule = rt.rules.get(match.rule)
     policy = rule.spec.alert if rule else "every"
     tags = tuple(dict.fromkeys((*(rule.spec.tags if rule else ()), *article.tags)))
+    extra = {"rule": match.rule, "article_url": article.url}
+    if policy == "once-per-story" and rt.store.story_alerted(match.rule, story_id):
+        log.info("story already alerted, not alerted again", extra=extra)
+        return 0
     if policy != "new-figure":
         rt.store.add_alert(article_id, match, tags, now=now)
         return 1
@@ -312,9 +294,7 @@ def record_alert(
     previous = rt.store.previous_figures(match.rule, key)
     known = {f.value for f in previous}
     if match.figures and all(f.value in known for f in match.figures):
-        log.info(
-            "no new figure, not alerted", extra={"rule": match.rule, "article_url": article.url}
-        )
+        log.info("no new figure, not alerted", extra=extra)
         return 0
     rt.store.add_alert(article_id, match, tags, previous=tuple(previous), figure_key=key, now=now)
     return 1

@@ -17,6 +17,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Connection,
     CursorResult,
     DateTime,
     Engine,
@@ -36,10 +37,13 @@ from sqlalchemy import (
 )
 
 from monitor.codec import figure_from_json, figure_to_json, match_from_json, match_to_json
-from monitor.models import Alert, Figure, Match, Message, PollResult
+from monitor.models import Alert, Article, Figure, Match, Message, PollResult
+from monitor.stories import STORY_WINDOW, same_story, story_words
 from monitor.timeutil import as_utc, utcnow
 
 metadata = MetaData()
+# How many recent articles a new one is compared with to find its story.
+STORY_CANDIDATES = 5_000
 
 feeds = Table(
     "feeds",
@@ -71,6 +75,9 @@ articles = Table(
     Column("content_hash", String(64), index=True),
     Column("partial", Boolean, nullable=False, default=False),
     Column("alerted", Boolean, nullable=False, default=True),
+    # the first article of the story this one belongs to (itself when it starts a story)
+    Column("story_id", Integer, index=True),
+    Column("story_words", Text, nullable=False, default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -228,36 +235,69 @@ class Store:
             )
 
     def add_article(
-        self,
-        *,
-        identity: str,
-        url: str,
-        feed_url: str | None,
-        title: str,
-        published: datetime | None,
-        site_name: str | None,
-        text: str,
-        partial: bool,
-        alerted: bool,
-        now: datetime | None = None,
-    ) -> int:
+        self, identity: str, article: Article, *, alerted: bool, now: datetime | None = None
+    ) -> tuple[int, int]:
+        """Store an article and file it under its story: returns (article id, story id)."""
+        now = now or utcnow()
+        words = story_words(article.title)
+        text_hash = content_hash(article.text)
         with self.engine.begin() as conn:
-            return _inserted_id(
+            story_id = self._find_story(conn, words, text_hash, now - STORY_WINDOW)
+            article_id = _inserted_id(
                 conn.execute(
                     insert(articles).values(
                         identity=identity,
-                        url=url,
-                        feed_url=feed_url,
-                        title=title,
-                        published=published,
-                        site_name=site_name,
-                        content_hash=content_hash(text),
-                        partial=partial,
+                        url=article.url,
+                        feed_url=article.feed_url,
+                        title=article.title,
+                        published=article.published,
+                        site_name=article.site_name,
+                        content_hash=text_hash,
+                        partial=article.partial,
                         alerted=alerted,
-                        created_at=now or utcnow(),
+                        story_id=story_id,
+                        story_words=" ".join(sorted(words)),
+                        created_at=now,
                     )
                 )
             )
+            if story_id is None:
+                story_id = article_id
+                conn.execute(
+                    update(articles).where(articles.c.id == article_id).values(story_id=story_id)
+                )
+        return article_id, story_id
+
+    @staticmethod
+    def _find_story(
+        conn: Connection, words: frozenset[str], text_hash: str, since: datetime
+    ) -> int | None:
+        same_text = conn.scalar(
+            select(articles.c.story_id).where(articles.c.content_hash == text_hash).limit(1)
+        )
+        if same_text is not None:
+            return int(same_text)
+        recent = conn.execute(
+            select(articles.c.story_id, articles.c.story_words)
+            .where(articles.c.created_at >= since, articles.c.story_words != "")
+            .order_by(articles.c.id.desc())
+            .limit(STORY_CANDIDATES)
+        )
+        for story_id, other in recent:
+            if same_story(words, frozenset(other.split())):
+                return int(story_id)
+        return None
+
+    def story_alerted(self, rule: str, story_id: int) -> bool:
+        """Whether `rule` already alerted on an article of this story."""
+        query = (
+            select(alerts.c.id)
+            .join(articles, articles.c.id == alerts.c.article_id)
+            .where(alerts.c.rule == rule, articles.c.story_id == story_id)
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            return conn.scalar(query) is not None
 
     def previous_figures(self, rule: str, key: str = "") -> list[Figure]:
         with self.engine.connect() as conn:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.models import Figure, Hit, Match, Message, PollResult
+from monitor.models import Article, Figure, Hit, Match, Message, PollResult
 from monitor.store import Store
 
 NOW = datetime(2026, 11, 28, 7, 30, tzinfo=UTC)
@@ -26,19 +26,17 @@ def store(database_url):
     store.close()
 
 
-def add_article(store, identity="https://example.org/a", text="Some text"):
-    return store.add_article(
-        identity=identity,
+def add_article(store, identity="https://example.org/a", text="Some text", title="A title"):
+    article = Article(
         url=identity,
-        feed_url="https://example.org/rss",
-        title="A title",
+        title=title,
+        text=text,
         published=NOW,
         site_name="Example",
-        text=text,
-        partial=False,
-        alerted=True,
-        now=NOW,
+        feed_url="https://example.org/rss",
     )
+    article_id, _story = store.add_article(identity, article, alerted=True, now=NOW)
+    return article_id
 
 
 def test_feed_health_is_recorded(store):
@@ -149,3 +147,45 @@ def test_two_workers_never_claim_the_same_row(database_url):
     finally:
         first.close()
         second.close()
+
+
+def test_articles_are_filed_under_their_story(store):
+    def story(title, text, identity, when=NOW):
+        article = Article(url=identity, title=title, text=text)
+        return store.add_article(identity, article, alerted=True, now=when)[1]
+
+    first = story("UN Syria peace envoy travels to Moscow", "one", "https://a.example/1")
+    assert (
+        story("UN peace envoy for Syria travels to Moscow for talks", "two", "https://b.example/2")
+        == first
+    )
+    assert (
+        story("Russian strikes displace 40,000 in Syria", "three", "https://c.example/3") != first
+    )
+    assert (
+        story("Completely different headline", "one", "https://d.example/4") == first
+    )  # same text
+    later = NOW + timedelta(days=4)
+    assert (
+        story("UN Syria peace envoy travels to Moscow", "five", "https://e.example/5", later)
+        != first
+    )
+
+    alert_id = store.add_alert(
+        add_article(store, "https://f.example/6", "six", "x"), MATCH, (), now=NOW
+    )
+    assert not store.story_alerted(MATCH.rule, first)
+    assert store.story_alerted(MATCH.rule, _story_of(store, alert_id))
+
+
+def _story_of(store, alert_id):
+    from sqlalchemy import select
+
+    from monitor.store import alerts, articles
+
+    with store.engine.connect() as conn:
+        return conn.scalar(
+            select(articles.c.story_id)
+            .join(alerts, alerts.c.article_id == articles.c.id)
+            .where(alerts.c.id == alert_id)
+        )

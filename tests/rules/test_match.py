@@ -118,3 +118,24 @@ def test_fields_limit_where_a_rule_looks(shipped_rules):
     assert rules_matching(
         shipped_rules, "Talks went on late.", title="Ceasefire holds in Gaza"
     ) == ["ceasefire"]
+
+
+def test_a_ceasefire_only_in_the_newsletter_box_is_no_match(shipped_rules):
+    from monitor.resources import seeds_dir
+
+    page = (
+        seeds_dir() / "pages" / "egypt-central-bank-holds-rates-pound-pressure.html"
+    ).read_text()
+    boxed = page.replace(
+        "Sign up to get the latest alerts, insights and analysis, starting with Turkey Unpacked",
+        "Sign up for our Gaza ceasefire briefing: every truce, cease-fire and armistice explained",
+    )
+    assert boxed != page
+    extracted = extract_html(boxed.encode(), "https://www.middleeasteye.net/news/egypt")
+    assert isinstance(extracted, Extracted) and "ceasefire" not in extracted.text
+    article = Article(
+        url="https://www.middleeasteye.net/news/egypt",
+        title=extracted.title or "",
+        text=extracted.text,
+    )
+    assert match_article(article, shipped_rules) == []

@@ -17,7 +17,9 @@ def test_requirements_combine_as_and_or():
     a = Requirement((frozenset({(WORD, "truce")}),))
     b = Requirement((frozenset({(PREFIX, "displac")}), frozenset({(WORD, "people")})))
     assert (a & b).clauses == a.clauses + b.clauses
-    assert Requirement.any_of([a, b]).clauses == (frozenset({(WORD, "truce"), (PREFIX, "displac")}),)
+    assert Requirement.any_of([a, b]).clauses == (
+        frozenset({(WORD, "truce"), (PREFIX, "displac")}),
+    )
     assert Requirement.any_of([a, ALWAYS]) == ALWAYS
 
 
@@ -38,10 +40,19 @@ def test_candidates_need_every_clause():
 RULES = [
     {"id": "words", "match": {"any": ["ceasefire*", "cessation of hostilities", "truce"]}},
     {"id": "phrase-slot", "match": {"any": ["on * way to", "arriv* in"]}},
-    {"id": "combined", "match": {"all": [{"any": ["envoy", "mediator*"]}, "talks"], "none": ["trade"]}},
-    {"id": "near", "match": {"near": {"terms": [["displac*"], ["people", "families"]], "within": 3}}},
+    {
+        "id": "combined",
+        "match": {"all": [{"any": ["envoy", "mediator*"]}, "talks"], "none": ["trade"]},
+    },
+    {
+        "id": "near",
+        "match": {"near": {"terms": [["displac*"], ["people", "families"]], "within": 3}},
+    },
     {"id": "figure", "match": {"figure": {"near": ["displac*", "fled"], "within": 8}}},
-    {"id": "place", "match": {"place": {"near": ["visit*", "to"], "within": 4, "in": ["$capitals"]}}},
+    {
+        "id": "place",
+        "match": {"place": {"near": ["visit*", "to"], "within": 4, "in": ["$capitals"]}},
+    },
     {"id": "any-place", "match": {"place": {"in": ["$countries"]}}},
     {"id": "regex", "match": {"any": ["/\\bUN\\s+envoy/"]}},
     {"id": "case", "match": {"all": [{"term": "WHO", "case": True}, "warn*"]}},
@@ -58,7 +69,9 @@ def compiled(rules):
     spec = RuleFileSpec.model_validate({"rules": rules})
     problems = []
     compiler = Compiler({}, Locator("test"), problems)
-    ruleset = RuleSet(tuple(CompiledRule(r, compiler.node(r.match, ()), "test") for r in spec.rules))
+    ruleset = RuleSet(
+        tuple(CompiledRule(r, compiler.node(r.match, ()), "test") for r in spec.rules)
+    )
     assert problems == []
     return ruleset
 
@@ -67,9 +80,14 @@ RULESET = compiled(RULES)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(VOCABULARY), max_size=40), st.lists(st.sampled_from(VOCABULARY), max_size=6))
+@given(
+    st.lists(st.sampled_from(VOCABULARY), max_size=40),
+    st.lists(st.sampled_from(VOCABULARY), max_size=6),
+)
 def test_prefiltered_matching_equals_evaluating_every_rule(words, title_words):
-    article = Article(url="https://example.org/a", title=" ".join(title_words), text=" ".join(words))
+    article = Article(
+        url="https://example.org/a", title=" ".join(title_words), text=" ".join(words)
+    )
     with_prefilter = match_article(article, RULESET)
     every_rule = [m for rule in RULESET.rules if (m := match_rule(rule, article)) is not None]
     assert with_prefilter == every_rule

@@ -1,0 +1,36 @@
+"""Story clustering: articles about the same story, from one outlet or several.
+
+Two articles belong to one story when their headlines share most of their content words
+(Jaccard similarity of the folded words, minus stop words and numbers) or their texts are
+identical. Headlines are what outlets rewrite least when they carry the same wire story, and
+comparing word sets is cheap enough to run against every article of the last few days.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from monitor.rules.text import tokenize
+
+# Headlines sharing at least this share of their content words tell the same story.
+SAME_STORY = 0.5
+# How far back a new article looks for its story.
+STORY_WINDOW = timedelta(days=3)
+
+_STOP_WORDS = frozenset(
+    "a an the of in on at to for from by with and or but as is are was were be been being "
+    "has have had it its this that these those into over after before about amid says said "
+    "say new live update updates video watch how why what who when where will would could "
+    "can may not no more than up out s".split()
+)
+
+
+def story_words(title: str) -> frozenset[str]:
+    """The content words of a headline: folded, without stop words and numbers."""
+    return frozenset(w for w in tokenize(title) if w not in _STOP_WORDS and not w[0].isdigit())
+
+
+def same_story(a: frozenset[str], b: frozenset[str]) -> bool:
+    if len(a) < 2 or len(b) < 2:
+        return False  # one-word headlines say too little to cluster on
+    return len(a & b) / len(a | b) >= SAME_STORY

@@ -1,0 +1,133 @@
+"""Alert policies end to end: `new-figure` (optionally keyed by a capture) and `once-per-story`."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from xml.sax.saxutils import escape
+
+import pytest
+from aiohttp import web
+
+from monitor.config import load_config
+from monitor.pipeline import open_runtime, run_cycle
+from tests.localhttp import local_server
+
+RULES = """\
+rules:
+  - id: displaced
+    match: {figure: {near: [displac*], within: 8, at_least: 100}}
+    alert: new-figure
+  - id: displaced-by-country
+    match:
+      all:
+        - figure: {near: [displac*], within: 8, at_least: 100}
+        - place: {in: [$countries], as: country}
+    alert: new-figure
+    key: country
+  - id: ceasefire
+    match: {any: [ceasefire*, truce*]}
+    alert: once-per-story
+"""
+
+
+class Feed:
+    """A feed whose items the test replaces between cycles; items carry their full text."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str, str]] = []  # (slug, title, text)
+
+    async def handle(self, _request: web.Request) -> web.Response:
+        now = format_datetime(datetime.now(UTC))
+        items = "".join(
+            f"<item><title>{escape(title)}</title><link>https://news.example/{slug}</link>"
+            f"<guid>{slug}</guid><pubDate>{now}</pubDate>"
+            f"<content:encoded>{escape(f'<p>{text}</p>')}</content:encoded></item>"
+            for slug, title, text in self.items
+        )
+        body = (
+            '<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+            f"<channel><title>Test</title><link>https://news.example/</link>{items}</channel></rss>"
+        )
+        return web.Response(text=body, content_type="application/rss+xml")
+
+
+@pytest.fixture
+async def cycle(tmp_path):
+    """Run one cycle after setting the feed's items; returns the rules alerted this cycle."""
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "test.yaml").write_text(RULES)
+    feed = Feed()
+    async with local_server() as server:
+        server.routes["/feed.xml"] = feed.handle
+        (tmp_path / "monitor.yaml").write_text(
+            textwrap.dedent(f"""\
+            rules: rules/
+            allow_private_networks: true
+            feeds: [{{url: "{server.url("/feed.xml")}"}}]
+            """)
+        )
+        config = load_config(tmp_path / "monitor.yaml", {})
+        async with open_runtime(config) as rt:
+            seen = 0
+
+            async def run(*items: tuple[str, str, str]) -> list[tuple[str, str]]:
+                nonlocal seen
+                feed.items = list(items)
+                await run_cycle(rt, poll_all=True)
+                new = rt.store.alerts_after(seen)
+                seen = new[-1].id if new else seen
+                return sorted((a.match.rule, a.article_url.rsplit("/", 1)[1]) for a in new)
+
+            run.store = rt.store  # type: ignore[attr-defined]
+            yield run
+
+
+async def test_new_figure_alerts_only_when_the_figure_changes(cycle):
+    assert await cycle(
+        ("a", "Floods in Sudan", "Floods have displaced 40,000 people in Sudan.")
+    ) == [
+        ("displaced", "a"),
+        ("displaced-by-country", "a"),
+    ]
+    # the same figure again, from another outlet: no alert
+    assert (
+        await cycle(("b", "Sudan floods worsen", "The floods displaced 40,000 people in Sudan."))
+        == []
+    )
+    # a new figure for Sudan alerts, and says what was reported before
+    assert await cycle(
+        ("c", "Sudan floods", "Floods have now displaced 65,000 people in Sudan.")
+    ) == [
+        ("displaced", "c"),
+        ("displaced-by-country", "c"),
+    ]
+    [previous] = [
+        a
+        for a in cycle.store.alerts_after(0)
+        if a.article_url.endswith("/c") and a.match.rule == "displaced"
+    ]
+    assert [f.value for f in previous.previous_figures] == [40000]
+    # 40,000 is old news globally, but new for Chad: only the keyed rule alerts
+    assert await cycle(
+        ("d", "Chad camps fill", "Fighting has displaced 40,000 people in Chad.")
+    ) == [
+        ("displaced-by-country", "d"),
+    ]
+
+
+async def test_once_per_story_alerts_once_across_outlets(cycle):
+    first = ("a", "Gaza ceasefire takes effect at dawn", "A ceasefire took effect in Gaza at dawn.")
+    same_story = (
+        "b",
+        "Ceasefire takes effect in Gaza at dawn",
+        "The truce began at dawn, officials said.",
+    )
+    other_story = (
+        "c",
+        "Sudan truce collapses in Darfur",
+        "The truce in Darfur collapsed on Monday.",
+    )
+    assert await cycle(first) == [("ceasefire", "a")]
+    assert await cycle(first, same_story, other_story) == [("ceasefire", "c")]
