@@ -103,6 +103,7 @@ class ConfigModel(_Strict):
     templates: str | None = None
     allow_private_networks: bool = False
     first_poll_max_age: str = "48h"
+    feed_health_after: int = Field(5, ge=1)
     feeds: list[FeedModel] = Field(min_length=1)
     smtp: SmtpModel | None = None
     subscriptions: list[SubscriptionModel] = []
@@ -160,6 +161,7 @@ class Config:
     rule_paths: tuple[Path, ...]
     templates_dir: Path | None
     allow_private_networks: bool
+    feed_health_after: int
     feeds: tuple[FeedConfig, ...]
     smtp: SmtpConfig | None
     subscriptions: tuple[SubscriptionConfig, ...]
@@ -298,6 +300,7 @@ def _resolve(
         rule_paths=tuple(base / r for r in rules),
         templates_dir=base / model.templates if model.templates else None,
         allow_private_networks=model.allow_private_networks,
+        feed_health_after=model.feed_health_after,
         feeds=feeds,
         smtp=smtp,
         subscriptions=tuple(subscriptions),

@@ -86,6 +86,7 @@ async def poll_feed(
             last_modified=res.headers.get("last-modified", last_modified),
             final_url=moved_to,
             retry_after=res.retry_after,
+            max_age=cache_max_age(res.headers.get("cache-control")),
         )
     # feedparser is pure Python: keep a large feed from stalling the event loop
     parsed = await asyncio.to_thread(
@@ -113,7 +114,14 @@ async def poll_feed(
         last_modified=res.headers.get("last-modified"),
         final_url=moved_to,
         warning=parsed.warning,
+        max_age=cache_max_age(res.headers.get("cache-control")),
     )
+
+
+def cache_max_age(cache_control: str | None) -> float | None:
+    """Seconds from `Cache-Control: max-age=N` (s-maxage is for shared caches, not us)."""
+    m = re.search(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", cache_control or "", re.IGNORECASE)
+    return float(m.group(1)) if m else None
 
 
 def parse_feed(

@@ -58,6 +58,8 @@ class PollResult:
     # recoverable trouble (e.g. malformed XML from which some entries were still read)
     warning: str | None = None
     retry_after: float | None = None
+    # Cache-Control max-age: the publisher asks not to be polled again sooner than this
+    max_age: float | None = None
 
     @property
     def ok(self) -> bool:

@@ -27,7 +27,7 @@ from monitor.config import Config, FeedConfig, SubscriptionConfig
 from monitor.errors import UnsafeURLError
 from monitor.feeds import entry_identity, plain_text, poll_feed
 from monitor.fetch import fetch
-from monitor.models import Article, Digest, Entry, Match
+from monitor.models import Article, Digest, Entry, Match, PollResult
 from monitor.netguard import make_session
 from monitor.notify import EmailNotifier, Notifier, SmtpSettings, WebhookNotifier
 from monitor.render import RenderError, make_environment, render_digest
@@ -42,6 +42,10 @@ MAX_DELIVERY_ATTEMPTS = 8
 DELIVERY_BACKOFF_BASE = timedelta(seconds=30)
 DELIVERY_BACKOFF_CAP = timedelta(hours=1)
 FEED_BACKOFF_CAP = timedelta(hours=6)
+# A publisher's Cache-Control max-age is honoured up to this long.
+MAX_AGE_CAP = timedelta(days=1)
+# The built-in rule id of feed-health alerts.
+FEED_HEALTH = "feed-health"
 # Feeds polled at once; the session's per-host limit keeps this polite per publisher.
 POLL_CONCURRENCY = 20
 
@@ -142,7 +146,7 @@ async def poll_one(
 ) -> None:
     result = await poll_feed(
         rt.session,
-        state.url,
+        state.poll_url,
         etag=state.etag,
         last_modified=state.last_modified,
         allow_private=rt.config.allow_private_networks,
@@ -167,26 +171,52 @@ async def poll_one(
     else:
         report.feeds_failed += 1
         log.warning("%s", result.error, extra={"feed_url": feed.url})
-    rt.store.record_poll(
-        state.id, result, next_poll(feed, state, result.ok, result.retry_after, now), new_items, now
-    )
+    if result.final_url:
+        log.info("feed moved permanently to %s", result.final_url, extra={"feed_url": feed.url})
+    rt.store.record_poll(state.id, result, next_poll(feed, state, result, now), new_items, now)
+    record_feed_health(rt, feed, state, result, now)
 
 
-def next_poll(
-    feed: FeedConfig, state: FeedState, ok: bool, retry_after: float | None, now: datetime
-) -> datetime:
-    """The feed's interval with ±10% jitter; failing feeds back off exponentially (capped),
-    and never sooner than the server's Retry-After."""
+def next_poll(feed: FeedConfig, state: FeedState, result: PollResult, now: datetime) -> datetime:
+    """The feed's interval with ±10% jitter; failing feeds back off exponentially (capped).
+    Never sooner than the publisher asks: Retry-After, or Cache-Control max-age (up to a day)."""
     delay = feed.interval
-    if not ok:
+    if not result.ok:
         delay = min(
             feed.interval * 2 ** min(state.consecutive_failures + 1, 10),
             max(FEED_BACKOFF_CAP, feed.interval),
         )
     delay *= random.uniform(0.9, 1.1)
-    if retry_after:
-        delay = max(delay, timedelta(seconds=retry_after))
-    return now + delay
+    asked = max(result.retry_after or 0, min(result.max_age or 0, MAX_AGE_CAP.total_seconds()))
+    return now + max(delay, timedelta(seconds=asked))
+
+
+def record_feed_health(
+    rt: Runtime, feed: FeedConfig, state: FeedState, result: PollResult, now: datetime
+) -> None:
+    """A `feed-health` alert when a feed reaches N consecutive failures, and when it recovers.
+
+    Subscriptions receive them with `rules: [feed-health]`; the feed itself is never given up.
+    """
+    threshold = rt.config.feed_health_after
+    failures = 0 if result.ok else state.consecutive_failures + 1
+    if failures == threshold:
+        title = f"Feed failing: {feed.url}"
+        message = f"{threshold} polls in a row failed; last error: {result.error}"
+        severity = "high"
+    elif result.ok and state.consecutive_failures >= threshold:
+        title = f"Feed recovered: {feed.url}"
+        message = f"polled again after {state.consecutive_failures} failed polls"
+        severity = "info"
+    else:
+        return
+    notice = Article(url=feed.url, title=title, text=message, feed_url=feed.url, tags=feed.tags)
+    article_id, _ = rt.store.add_article(
+        f"{FEED_HEALTH}:{feed.url}:{now.isoformat()}", notice, alerted=True, now=now
+    )
+    match = Match(rule=FEED_HEALTH, title="Feed health", severity=severity, snippets=(message,))
+    rt.store.add_alert(article_id, match, (FEED_HEALTH, *feed.tags), now=now)
+    log.warning("%s: %s", title, message, extra={"feed_url": feed.url, "rule": FEED_HEALTH})
 
 
 async def process_entry(

@@ -50,6 +50,8 @@ feeds = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("url", String(2048), nullable=False, unique=True),
+    # where the feed lives now, after a permanent redirect (the configured URL stays its name)
+    Column("poll_url", String(2048)),
     Column("etag", String(1024)),
     Column("last_modified", String(256)),
     Column("last_polled_at", DateTime(timezone=True)),
@@ -138,6 +140,7 @@ outbox = Table(
 class FeedState:
     id: int
     url: str
+    poll_url: str
     etag: str | None
     last_modified: str | None
     last_polled_at: datetime | None
@@ -209,8 +212,12 @@ class Store:
                 last_warning=result.warning,
                 items_seen=feeds.c.items_seen + new_items,
             )
-            if not result.not_modified:
-                values.update(etag=result.etag, last_modified=result.last_modified)
+            validators = {"etag": result.etag, "last_modified": result.last_modified}
+            if result.not_modified:  # a 304 may refresh the validators, never clear them
+                validators = {name: value for name, value in validators.items() if value}
+            values.update(validators)
+            if result.final_url:
+                values.update(poll_url=result.final_url)
         else:
             values.update(
                 consecutive_failures=feeds.c.consecutive_failures + 1, last_error=result.error
@@ -533,6 +540,7 @@ def _feed_state(r: Any) -> FeedState:
     return FeedState(
         r["id"],
         r["url"],
+        r["poll_url"] or r["url"],
         r["etag"],
         r["last_modified"],
         as_utc(r["last_polled_at"]),

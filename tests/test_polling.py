@@ -1,0 +1,213 @@
+"""Polite, robust polling through the real pipeline against a recording server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from xml.sax.saxutils import escape
+
+import pytest
+from aiohttp import web
+
+from monitor.config import FeedConfig, load_config
+from monitor.models import PollResult
+from monitor.pipeline import FEED_BACKOFF_CAP, next_poll, open_runtime, run_cycle
+from monitor.resources import rules_dir
+from monitor.sinks import WebhookSink
+from monitor.store import FeedState
+from tests.localhttp import local_server
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def rss(*items: tuple[str, str, str], link_base: str = "https://news.example") -> str:
+    """Items are (slug, title, description); dates are now, so they are fresh news."""
+    now = format_datetime(datetime.now(UTC))
+    body = "".join(
+        f"<item><title>{escape(t)}</title><link>{link_base}/{s}</link><guid>{s}</guid>"
+        f"<pubDate>{now}</pubDate><description>{escape(d)}</description></item>"
+        for s, t, d in items
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{body}</channel></rss>'
+    )
+
+
+def feed_response(text: str, **headers: str):
+    async def handler(_request: web.Request) -> web.Response:
+        return web.Response(text=text, content_type="application/rss+xml", headers=headers)
+
+    return handler
+
+
+def write_config(tmp_path, feeds: list[str], extra: str = "") -> object:
+    lines = "\n".join(f'  - {{url: "{url}"}}' for url in feeds)
+    (tmp_path / "monitor.yaml").write_text(
+        f"rules: {rules_dir()}\nallow_private_networks: true\nfeeds:\n{lines}\n"
+        + textwrap.dedent(extra)
+    )
+    return load_config(tmp_path / "monitor.yaml", {})
+
+
+FEED = FeedConfig("https://news.example/rss", timedelta(minutes=10), (), timedelta(hours=48))
+
+
+def state(failures: int = 0) -> FeedState:
+    return FeedState(1, FEED.url, FEED.url, None, None, None, None, None, None, None, failures, 0)
+
+
+@pytest.mark.parametrize(
+    "result, failures, low, high",
+    [
+        (PollResult(FEED.url, status=200), 0, timedelta(minutes=9), timedelta(minutes=11)),
+        (
+            PollResult(FEED.url, status=503, error="e"),
+            0,
+            timedelta(minutes=18),
+            timedelta(minutes=22),
+        ),
+        (
+            PollResult(FEED.url, status=503, error="e"),
+            3,
+            timedelta(minutes=144),
+            timedelta(minutes=176),
+        ),
+        (
+            PollResult(FEED.url, status=503, error="e"),
+            30,
+            FEED_BACKOFF_CAP * 0.9,
+            FEED_BACKOFF_CAP * 1.1,
+        ),
+        (
+            PollResult(FEED.url, status=429, error="e", retry_after=7200),
+            0,
+            timedelta(hours=2),
+            timedelta(hours=2),
+        ),
+        (PollResult(FEED.url, status=200, max_age=3600), 0, timedelta(hours=1), timedelta(hours=1)),
+        (
+            PollResult(FEED.url, status=200, max_age=10 * 86400),
+            0,
+            timedelta(days=1),
+            timedelta(days=1),
+        ),
+    ],
+    ids=[
+        "interval",
+        "first-failure",
+        "fourth-failure",
+        "capped",
+        "retry-after",
+        "max-age",
+        "max-age-capped",
+    ],
+)
+def test_next_poll(result, failures, low, high):
+    delay = next_poll(FEED, state(failures), result, NOW) - NOW
+    assert low <= delay <= high
+
+
+async def test_identifying_user_agent_and_max_age_honoured(tmp_path):
+    async with local_server() as server:
+        server.routes["/rss"] = feed_response(rss(), **{"Cache-Control": "public, max-age=3600"})
+        async with open_runtime(write_config(tmp_path, [server.url("/rss")])) as rt:
+            before = datetime.now(UTC)
+            await run_cycle(rt)
+            [feed] = rt.store.feed_states()
+    [(_, headers)] = server.seen
+    assert headers["User-Agent"].startswith("news-monitor/")
+    assert "gzip" in headers["Accept-Encoding"]
+    assert feed.next_poll_at >= before + timedelta(hours=1)
+
+
+async def test_permanent_redirect_moves_the_feed(tmp_path):
+    async def moved(_request: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently("/new")
+
+    async with local_server() as server:
+        server.routes["/old"] = moved
+        server.routes["/new"] = feed_response(rss())
+        async with open_runtime(write_config(tmp_path, [server.url("/old")])) as rt:
+            await run_cycle(rt)
+            await run_cycle(rt, poll_all=True)
+            [feed] = rt.store.feed_states()
+    assert [path for path, _ in server.seen] == ["/old", "/new", "/new"]
+    assert feed.url == server.url("/old") and feed.poll_url == server.url("/new")
+
+
+async def test_per_host_concurrency_is_limited(tmp_path):
+    active = peak = 0
+
+    async def slow(_request: web.Request) -> web.Response:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        await asyncio.sleep(0.05)
+        active -= 1
+        return web.Response(text=rss(), content_type="application/rss+xml")
+
+    async with local_server() as server:
+        for n in range(12):
+            server.routes[f"/feed{n}"] = slow
+        config = write_config(tmp_path, [server.url(f"/feed{n}") for n in range(12)])
+        async with open_runtime(config) as rt:
+            report = await run_cycle(rt)
+    assert report.feeds_polled == 12
+    assert 1 < peak <= 4
+
+
+async def test_failing_feed_alerts_subscribers_then_recovers(tmp_path):
+    hooks = await WebhookSink().start()
+    status = {"code": 500}
+
+    async def flaky(_request: web.Request) -> web.Response:
+        if status["code"] != 200:
+            return web.Response(status=status["code"], text="down")
+        return web.Response(text=rss(), content_type="application/rss+xml")
+
+    try:
+        async with local_server() as server:
+            server.routes["/rss"] = flaky
+            config = write_config(
+                tmp_path,
+                [server.url("/rss")],
+                f"""\
+                feed_health_after: 2
+                subscriptions:
+                  - name: ops
+                    webhook: {{url: "{hooks.url}/ops"}}
+                    rules: [feed-health]
+                """,
+            )
+            async with open_runtime(config) as rt:
+                for _ in range(3):  # fails three times: one alert, at the second failure
+                    await run_cycle(rt, poll_all=True)
+                status["code"] = 200
+                await run_cycle(rt, poll_all=True)
+                await run_cycle(rt, poll_all=True)
+                [feed] = rt.store.feed_states()
+    finally:
+        await hooks.stop()
+    titles = [a["article"]["title"] for hook in hooks.hooks for a in hook.json()["alerts"]]
+    assert titles == [
+        f"Feed failing: {server.url('/rss')}",
+        f"Feed recovered: {server.url('/rss')}",
+    ]
+    assert feed.consecutive_failures == 0 and feed.last_error is None
+    failing = hooks.hooks[0].json()["alerts"][0]
+    assert failing["rule"] == "feed-health" and failing["severity"] == "high"
+    assert "500" in failing["snippets"][0]
+
+
+async def test_unfetchable_page_falls_back_to_the_feed_summary(tmp_path):
+    async with local_server() as server:
+        item = ("gone", "Truce agreed", "A ceasefire was agreed in Hodeidah on Monday.")
+        server.routes["/rss"] = feed_response(rss(item, link_base=server.url("")))
+        async with open_runtime(write_config(tmp_path, [server.url("/rss")])) as rt:
+            report = await run_cycle(rt)
+            [alert] = rt.store.alerts_after(0)
+    assert report.alerts == 1 and alert.match.rule == "ceasefire"
+    assert "/gone" in [path for path, _ in server.seen]  # the page was tried (and was a 404)
+    assert alert.match.snippets == ("Truce agreed", "A ceasefire was agreed in Hodeidah on Monday.")
