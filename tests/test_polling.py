@@ -12,8 +12,9 @@ import pytest
 from aiohttp import web
 
 from monitor.config import FeedConfig, load_config
+from monitor.ingest import FEED_BACKOFF_CAP, next_poll
 from monitor.models import PollResult
-from monitor.pipeline import FEED_BACKOFF_CAP, next_poll, open_runtime, run_cycle
+from monitor.pipeline import open_runtime, run_cycle
 from monitor.resources import rules_dir
 from monitor.sinks import WebhookSink
 from monitor.store import FeedState

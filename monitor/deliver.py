@@ -1,0 +1,107 @@
+"""Deliver: put due digests in the outbox, then send what the outbox holds.
+
+A digest's row is written (and its subscription's cursor moved) before anything is sent; a
+send that fails is retried with exponential backoff and jitter, or dead-lettered. Each row's
+key is its idempotency key (Message-ID, webhook-id), so receivers can drop a repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import datetime, timedelta
+
+from monitor.config import SubscriptionConfig
+from monitor.models import Digest
+from monitor.notify import EmailNotifier, Notifier, SmtpSettings, WebhookNotifier
+from monitor.render import RenderError, render_digest
+from monitor.runtime import CycleReport, Runtime
+
+log = logging.getLogger("monitor.deliver")
+
+MAX_DELIVERY_ATTEMPTS = 8
+DELIVERY_BACKOFF_BASE = timedelta(seconds=30)
+DELIVERY_BACKOFF_CAP = timedelta(hours=1)
+
+
+def build_digests(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
+    """Each subscription whose schedule is due gets one digest of its new alerts in the outbox."""
+    for sub in rt.config.subscriptions:
+        cursor, since = rt.store.subscription_state(sub.name, now)
+        if not sub.schedule.is_due(since, now):
+            continue
+        alerts = rt.store.alerts_after(cursor)
+        wanted = tuple(a for a in alerts if sub.wants(a.match.rule, a.tags))
+        if not wanted:
+            rt.store.advance_subscription(sub.name, alerts[-1].id if alerts else cursor, now)
+            continue
+        digest = Digest(sub.name, wanted, now)
+        try:
+            message = render_digest(rt.templates, digest)
+        except RenderError as exc:
+            log.error("%s", exc, extra={"subscription": sub.name})
+            continue  # the alerts stay pending: fixing the template sends them
+        key = rt.store.enqueue_digest(sub.name, [a.id for a in wanted], alerts[-1].id, message, now)
+        report.digests += 1
+        log.info(
+            "digest queued: %d alerts",
+            len(wanted),
+            extra={"subscription": sub.name, "delivery_id": key},
+        )
+
+
+def notifier_for(rt: Runtime, sub: SubscriptionConfig) -> Notifier:
+    if sub.webhook is not None:
+        return WebhookNotifier(
+            sub.webhook.url, sub.webhook.format, sub.webhook.secret, session=rt.session
+        )
+    smtp = rt.config.smtp
+    assert smtp is not None  # the config refuses email subscriptions without smtp
+    settings = SmtpSettings(
+        host=smtp.host,
+        port=smtp.port,
+        starttls=smtp.starttls,
+        use_tls=smtp.tls,
+        username=smtp.username,
+        password=smtp.password,
+        sender=smtp.sender,
+        timeout=smtp.timeout,
+    )
+    return EmailNotifier(settings, list(sub.email))
+
+
+async def deliver(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
+    """Send every due outbox row; failures retry with backoff and jitter, or dead-letter."""
+    subscriptions = {s.name: s for s in rt.config.subscriptions}
+    for row in rt.store.due_deliveries(now):
+        extra = {"subscription": row.subscription, "delivery_id": row.key}
+        sub = subscriptions.get(row.subscription)
+        if sub is None:
+            rt.store.mark_failed(row.id, "subscription no longer configured", None)
+            log.error("subscription no longer configured: digest dead-lettered", extra=extra)
+            continue
+        digest = Digest(row.subscription, tuple(rt.store.alerts_by_id(list(row.alert_ids))), now)
+        result = await notifier_for(rt, sub).send(row.message, digest, idempotency_key=row.key)
+        if result.ok:
+            rt.store.mark_sent(row.id, now)
+            report.delivered += 1
+            log.info("delivered %s", result.detail, extra=extra)
+            continue
+        report.delivery_failures += 1
+        attempts = row.attempts + 1
+        if result.retryable and attempts < MAX_DELIVERY_ATTEMPTS:
+            retry_at = now + retry_delay(attempts, result.retry_after)
+            rt.store.mark_failed(row.id, result.detail, retry_at)
+            log.warning(
+                "delivery failed, retry at %s: %s", retry_at.isoformat(), result.detail, extra=extra
+            )
+        else:
+            rt.store.mark_failed(row.id, result.detail, None)
+            log.error("delivery failed for good: %s", result.detail, extra=extra)
+
+
+def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
+    """Exponential backoff with full jitter, capped; a server's Retry-After is a floor."""
+    ceiling = min(DELIVERY_BACKOFF_BASE * 2 ** (attempts - 1), DELIVERY_BACKOFF_CAP)
+    delay: timedelta = ceiling * random.uniform(0.5, 1.0)
+    return max(delay, timedelta(seconds=retry_after or 0))

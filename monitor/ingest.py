@@ -1,0 +1,239 @@
+"""Ingest: poll due feeds -> fetch each new entry's page -> extract -> match -> record alerts.
+
+Politeness lives here: conditional GETs, the feed's interval with jitter, backoff for failing
+feeds, Retry-After and Cache-Control honoured, permanent redirects followed for good.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from monitor import extract as extraction
+from monitor.config import FeedConfig
+from monitor.errors import UnsafeURLError
+from monitor.feeds import entry_identity, plain_text, poll_feed
+from monitor.fetch import fetch
+from monitor.models import Article, Entry, Match, PollResult
+from monitor.rules.match import match_article
+from monitor.runtime import CycleReport, Runtime
+from monitor.store import FeedState, content_hash
+
+log = logging.getLogger("monitor.ingest")
+
+FEED_BACKOFF_CAP = timedelta(hours=6)
+# A publisher's Cache-Control max-age is honoured up to this long.
+MAX_AGE_CAP = timedelta(days=1)
+# The built-in rule id of feed-health alerts.
+FEED_HEALTH = "feed-health"
+# Feeds polled at once; the session's per-host limit keeps this polite per publisher.
+POLL_CONCURRENCY = 20
+
+
+async def poll_feeds(rt: Runtime, report: CycleReport, *, poll_all: bool, now: datetime) -> None:
+    feeds_by_url = {f.url: f for f in rt.config.feeds}
+    due = [
+        state
+        for state in rt.store.feed_states()
+        if state.url in feeds_by_url
+        and (poll_all or state.next_poll_at is None or state.next_poll_at <= now)
+    ]
+    limit = asyncio.Semaphore(POLL_CONCURRENCY)
+
+    async def one(state: FeedState) -> None:
+        async with limit:
+            await poll_one(rt, feeds_by_url[state.url], state, report, now)
+
+    await asyncio.gather(*(one(state) for state in due))
+
+
+async def poll_one(
+    rt: Runtime, feed: FeedConfig, state: FeedState, report: CycleReport, now: datetime
+) -> None:
+    result = await poll_feed(
+        rt.session,
+        state.poll_url,
+        etag=state.etag,
+        last_modified=state.last_modified,
+        allow_private=rt.config.allow_private_networks,
+    )
+    report.feeds_polled += 1
+    first_poll = state.last_polled_at is None
+    new_items = 0
+    if result.ok:
+        if result.warning:
+            log.warning("%s", result.warning, extra={"feed_url": feed.url})
+        for entry in result.entries:
+            try:
+                new_items += await process_entry(
+                    rt, feed, entry, report, first_poll=first_poll, now=now
+                )
+            except Exception:  # one bad entry must not cost the rest of the feed
+                log.exception(
+                    "entry failed: %s",
+                    entry.url,
+                    extra={"feed_url": feed.url, "article_url": entry.url},
+                )
+    else:
+        report.feeds_failed += 1
+        log.warning("%s", result.error, extra={"feed_url": feed.url})
+    if result.final_url:
+        log.info("feed moved permanently to %s", result.final_url, extra={"feed_url": feed.url})
+    rt.store.record_poll(state.id, result, next_poll(feed, state, result, now), new_items, now)
+    record_feed_health(rt, feed, state, result, now)
+
+
+def next_poll(feed: FeedConfig, state: FeedState, result: PollResult, now: datetime) -> datetime:
+    """The feed's interval with ±10% jitter; failing feeds back off exponentially (capped).
+    Never sooner than the publisher asks: Retry-After, or Cache-Control max-age (up to a day)."""
+    delay = feed.interval
+    if not result.ok:
+        delay = min(
+            feed.interval * 2 ** min(state.consecutive_failures + 1, 10),
+            max(FEED_BACKOFF_CAP, feed.interval),
+        )
+    delay *= random.uniform(0.9, 1.1)
+    asked = max(result.retry_after or 0, min(result.max_age or 0, MAX_AGE_CAP.total_seconds()))
+    return now + max(delay, timedelta(seconds=asked))
+
+
+def record_feed_health(
+    rt: Runtime, feed: FeedConfig, state: FeedState, result: PollResult, now: datetime
+) -> None:
+    """A `feed-health` alert when a feed reaches N consecutive failures, and when it recovers.
+
+    Subscriptions receive them with `rules: [feed-health]`; the feed itself is never given up.
+    """
+    threshold = rt.config.feed_health_after
+    failures = 0 if result.ok else state.consecutive_failures + 1
+    if failures == threshold:
+        title = f"Feed failing: {feed.url}"
+        message = f"{threshold} polls in a row failed; last error: {result.error}"
+        severity = "high"
+    elif result.ok and state.consecutive_failures >= threshold:
+        title = f"Feed recovered: {feed.url}"
+        message = f"polled again after {state.consecutive_failures} failed polls"
+        severity = "info"
+    else:
+        return
+    notice = Article(url=feed.url, title=title, text=message, feed_url=feed.url, tags=feed.tags)
+    article_id, _ = rt.store.add_article(
+        f"{FEED_HEALTH}:{feed.url}:{now.isoformat()}", notice, alerted=True, now=now
+    )
+    match = Match(rule=FEED_HEALTH, title="Feed health", severity=severity, snippets=(message,))
+    rt.store.add_alert(article_id, match, (FEED_HEALTH, *feed.tags), now=now)
+    log.warning("%s: %s", title, message, extra={"feed_url": feed.url, "rule": FEED_HEALTH})
+
+
+async def process_entry(
+    rt: Runtime,
+    feed: FeedConfig,
+    entry: Entry,
+    report: CycleReport,
+    *,
+    first_poll: bool,
+    now: datetime,
+) -> int:
+    """Record one entry once; returns 1 if it was new. Alerts only when it is new enough."""
+    identity = entry_identity(entry)
+    if rt.store.has_article(identity):
+        return 0
+    too_old = (
+        first_poll
+        and entry.published is not None
+        and now - entry.published > feed.first_poll_max_age
+    )
+    if too_old:  # remembered, so it is never alerted later, but not fetched
+        summary_only = Article(
+            url=entry.url or identity,
+            title=entry.title,
+            text=entry.summary,
+            feed_url=feed.url,
+            published=entry.published,
+            partial=True,
+        )
+        rt.store.add_article(identity, summary_only, alerted=False, now=now)
+        return 1
+    article = await load_article(rt, feed, entry)
+    report.articles += 1
+    duplicate = not article.partial and rt.store.has_content(content_hash(article.text))
+    article_id, story_id = rt.store.add_article(identity, article, alerted=not duplicate, now=now)
+    if duplicate:
+        log.info(
+            "same text as a stored article, not alerted again", extra={"article_url": article.url}
+        )
+        return 1
+    for match in match_article(article, rt.rules, now=now):
+        report.alerts += record_alert(rt, article_id, story_id, article, match, now)
+    return 1
+
+
+async def load_article(rt: Runtime, feed: FeedConfig, entry: Entry) -> Article:
+    """The entry's article: the feed's full text, else the extracted page, else its summary."""
+    base = Article(
+        url=entry.url or "",
+        title=entry.title,
+        text=entry.summary,
+        summary=entry.summary,
+        published=entry.published,
+        feed_url=feed.url,
+        tags=feed.tags,
+        partial=True,
+    )
+    if entry.content:
+        return replace(base, text=plain_text(entry.content), partial=False)
+    if not entry.url:
+        return base
+    try:
+        page = await fetch(rt.session, entry.url, allow_private=rt.config.allow_private_networks)
+    except UnsafeURLError as exc:
+        page = None
+        log.warning("%s", exc, extra={"article_url": entry.url})
+    if page is None or not page.ok:
+        if page is not None:
+            log.warning(
+                "%s", page.error or f"fetch: status {page.status}", extra={"article_url": entry.url}
+            )
+        return base
+    extracted = await extraction.extract(rt.pool, page.body, page.final_url)
+    if isinstance(extracted, extraction.ExtractFailure):
+        log.warning("%s", extracted.reason, extra={"article_url": entry.url})
+        return base
+    return replace(
+        base,
+        title=entry.title or extracted.title or "",
+        text=extracted.text,
+        # the feed's date wins: pages often show the first publication, feeds the update
+        published=entry.published or extracted.published,
+        site_name=extracted.site_name,
+        language=extracted.language,
+        partial=False,
+    )
+
+
+def record_alert(
+    rt: Runtime, article_id: int, story_id: int, article: Article, match: Match, now: datetime
+) -> int:
+    """Store a match as an alert unless the rule's alert policy says it is not news."""
+    rule = rt.rules.get(match.rule)
+    policy = rule.spec.alert if rule else "every"
+    tags = tuple(dict.fromkeys((*(rule.spec.tags if rule else ()), *article.tags)))
+    extra = {"rule": match.rule, "article_url": article.url}
+    if policy == "once-per-story" and rt.store.story_alerted(match.rule, story_id):
+        log.info("story already alerted, not alerted again", extra=extra)
+        return 0
+    if policy != "new-figure":
+        rt.store.add_alert(article_id, match, tags, now=now)
+        return 1
+    key_capture = rule.spec.key if rule else None
+    key = (match.captures.get(key_capture) or ("",))[0] if key_capture else ""
+    previous = rt.store.previous_figures(match.rule, key)
+    known = {f.value for f in previous}
+    if match.figures and all(f.value in known for f in match.figures):
+        log.info("no new figure, not alerted", extra=extra)
+        return 0
+    rt.store.add_alert(article_id, match, tags, previous=tuple(previous), figure_key=key, now=now)
+    return 1

@@ -1,0 +1,72 @@
+"""What a cycle runs with: config, store, compiled rules, one HTTP session, the extraction
+pool and the templates, opened and closed together."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import AsyncIterator
+from concurrent.futures import Executor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import aiohttp
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from monitor import extract as extraction
+from monitor.config import Config
+from monitor.netguard import make_session
+from monitor.render import make_environment
+from monitor.rules.load import load_rules
+from monitor.rules.match import RuleSet
+from monitor.store import Store
+
+
+@dataclass
+class Runtime:
+    """Everything a cycle runs with; `rules` is replaced whole on a hot reload."""
+
+    config: Config
+    store: Store
+    rules: RuleSet
+    session: aiohttp.ClientSession
+    pool: Executor | None
+    templates: ImmutableSandboxedEnvironment = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.templates = make_environment(self.config.templates_dir)
+
+
+@dataclass
+class CycleReport:
+    feeds_polled: int = 0
+    feeds_failed: int = 0
+    articles: int = 0
+    alerts: int = 0
+    digests: int = 0
+    delivered: int = 0
+    delivery_failures: int = 0
+
+
+@asynccontextmanager
+async def open_runtime(
+    config: Config, *, extract_workers: int | None = 0
+) -> AsyncIterator[Runtime]:
+    """Everything a cycle needs; `extract_workers=None` sizes the process pool to the cores,
+    0 extracts in this process (tests, one-shot runs)."""
+    rules = load_rules(config.rule_paths)
+    store = Store(config.database_url)
+    store.sync_feeds([f.url for f in config.feeds])
+    # a subscription receives alerts recorded from the moment it is first seen
+    for sub in config.subscriptions:
+        store.subscription_state(sub.name)
+    # the rule set lives as long as the worker: keep the garbage collector from rescanning it
+    gc.freeze()
+    pool = None if extract_workers == 0 else extraction.make_pool(extract_workers)
+    session = make_session(allow_private=config.allow_private_networks)
+    try:
+        yield Runtime(config, store, rules, session, pool)
+    finally:
+        await session.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        store.close()
