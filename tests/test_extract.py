@@ -1,0 +1,38 @@
+from monitor.extract import Extracted, ExtractFailure, extract_html
+from monitor.resources import seeds_dir
+
+URL = "https://www.middleeasteye.net/news/un-syria-peace-envoy-travels-moscow"
+
+
+def test_seed_page_main_text_and_metadata():
+    result = extract_html((seeds_dir() / "mee-syria-envoy.html").read_bytes(), URL)
+    assert isinstance(result, Extracted)
+    assert result.title == "UN Syria peace envoy travels to Moscow"
+    assert result.site_name == "Middle East Eye"
+    assert result.published is not None and result.published.year == 2015
+    assert result.text.startswith("The UN peace envoy to Syria will meet")
+    assert result.text.endswith("it would boycott the proposed talks.")
+    for boilerplate in ("Stay informed", "Sign up", "Middle East Eye delivers", "Skip to main"):
+        assert boilerplate not in result.text
+
+
+def test_page_in_a_legacy_charset():
+    paragraph = "Le médiateur de l'ONU s'est rendu à Genève après l'accord de cessez-le-feu. " * 4
+    html = (
+        '<html><head><meta charset="windows-1252"><title>Genève</title></head><body><article>'
+        f"<h1>Genève</h1><p>{paragraph}</p><p>{paragraph}</p></article></body></html>"
+    ).encode("windows-1252")
+    result = extract_html(html, "https://example.org/a")
+    assert isinstance(result, Extracted)
+    assert "médiateur" in result.text and "Genève" in result.text
+
+
+def test_hostile_and_empty_pages_fail_cleanly():
+    for body in (b"", b"\x00\xff\xfe" * 1000, b"<html><body></body></html>", b"<<<>>>" * 10_000):
+        assert isinstance(extract_html(body, "https://example.org/a"), ExtractFailure)
+
+
+def test_deeply_nested_page_does_not_crash():
+    html = "<html><body>" + "<div>" * 5000 + "text " * 100 + "</div>" * 5000 + "</body></html>"
+    result = extract_html(html.encode(), "https://example.org/a")
+    assert isinstance(result, (Extracted, ExtractFailure))
