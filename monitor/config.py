@@ -13,17 +13,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor.errors import ConfigError, Problem
+from monitor.notify import WEBHOOK_FORMATS
+from monitor.notify.webhook import secret_key
 from monitor.rules.load import located_errors
 from monitor.schedule import Schedule, parse_schedule
 from monitor.timeutil import parse_duration
 from monitor.yamlsrc import Locator, load_yaml
 
-WEBHOOK_FORMATS = ("generic", "slack", "discord", "teams", "mattermost")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -52,6 +53,15 @@ class SmtpModel(_Strict):
     starttls: bool = False
     tls: bool = False
     username: str | None = None
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> SmtpModel:
+        if self.starttls and self.tls:
+            raise ValueError(
+                "choose starttls (upgrade a plain connection) or tls (TLS from the start), not both"
+            )
+        return self
+
     password_env: str | None = None
     from_: str = Field("News Monitor <alerts@localhost>", alias="from")
     timeout: float = Field(30.0, gt=0)
@@ -60,8 +70,17 @@ class SmtpModel(_Strict):
 class WebhookModel(_Strict):
     url: str | None = None
     url_env: str | None = None
-    format: Literal["generic", "slack", "discord", "teams", "mattermost"] = "generic"
+    format: str = "generic"
     secret_env: str | None = None
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value not in WEBHOOK_FORMATS:
+            raise ValueError(
+                f"unknown webhook format '{value}' (known: {', '.join(sorted(WEBHOOK_FORMATS))})"
+            )
+        return value
 
     @model_validator(mode="after")
     def _one_url(self) -> WebhookModel:
@@ -149,6 +168,8 @@ class SubscriptionConfig:
     schedule: Schedule
     email: tuple[str, ...] = ()
     webhook: WebhookTarget | None = None
+    # where each of `rules` is written, for errors about rule ids that do not exist
+    rule_locations: tuple[Problem, ...] = ()
 
     def wants(self, rule: str, tags: tuple[str, ...]) -> bool:
         return rule in self.rules or bool(set(self.tags) & set(tags))
@@ -267,9 +288,14 @@ def _resolve(
         if sub.webhook is not None:
             w = sub.webhook
             url = w.url or secret(w.url_env, at + ("webhook", "url_env")) or ""
-            webhook = WebhookTarget(
-                url, w.format, secret(w.secret_env, at + ("webhook", "secret_env"))
-            )
+            key = secret(w.secret_env, at + ("webhook", "secret_env"))
+            if key is not None:
+                try:
+                    secret_key(key)
+                except ValueError as exc:
+                    where = at + ("webhook", "secret_env")
+                    problems.append(locator.problem(where, f"{w.secret_env}: {exc}"))
+            webhook = WebhookTarget(url, w.format, key)
         emails = (sub.email,) if isinstance(sub.email, str) else tuple(sub.email or ())
         subscriptions.append(
             SubscriptionConfig(
@@ -279,6 +305,7 @@ def _resolve(
                 parse_schedule(sub.schedule),
                 emails,
                 webhook,
+                tuple(locator.problem(at + ("rules", k), r) for k, r in enumerate(sub.rules)),
             )
         )
     default_age = parse_duration(model.first_poll_max_age)

@@ -12,7 +12,7 @@ import random
 from datetime import datetime, timedelta
 
 from monitor.config import SubscriptionConfig
-from monitor.models import Digest
+from monitor.models import DeliveryResult, Digest
 from monitor.notify import EmailNotifier, Notifier, SmtpSettings, WebhookNotifier
 from monitor.render import RenderError, render_digest
 from monitor.runtime import CycleReport, Runtime
@@ -80,8 +80,14 @@ async def deliver(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
             rt.store.mark_failed(row.id, "subscription no longer configured", None)
             log.error("subscription no longer configured: digest dead-lettered", extra=extra)
             continue
-        digest = Digest(row.subscription, tuple(rt.store.alerts_by_id(list(row.alert_ids))), now)
-        result = await notifier_for(rt, sub).send(row.message, digest, idempotency_key=row.key)
+        # the digest as it was queued: a retry is the same message (Date, created_at)
+        alerts = tuple(rt.store.alerts_by_id(list(row.alert_ids)))
+        digest = Digest(row.subscription, alerts, row.created_at)
+        try:
+            result = await notifier_for(rt, sub).send(row.message, digest, idempotency_key=row.key)
+        except Exception as exc:  # a bug in one notifier must not stop the others' deliveries
+            log.exception("notifier failed", extra=extra)
+            result = DeliveryResult(False, f"notify: {type(exc).__name__}: {exc}", retryable=True)
         if result.ok:
             rt.store.mark_sent(row.id, now)
             report.delivered += 1
@@ -101,7 +107,8 @@ async def deliver(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
 
 
 def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
-    """Exponential backoff with full jitter, capped; a server's Retry-After is a floor."""
+    """Exponential backoff, capped, waiting 50-100% of it (jitter spreads retries of many
+    rows); a server's Retry-After is a floor."""
     ceiling = min(DELIVERY_BACKOFF_BASE * 2 ** (attempts - 1), DELIVERY_BACKOFF_CAP)
     delay: timedelta = ceiling * random.uniform(0.5, 1.0)
     return max(delay, timedelta(seconds=retry_after or 0))

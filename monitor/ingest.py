@@ -18,6 +18,7 @@ from monitor.errors import UnsafeURLError
 from monitor.feeds import entry_identity, plain_text, poll_feed
 from monitor.fetch import fetch
 from monitor.models import Article, Entry, Match, PollResult
+from monitor.rules import FEED_HEALTH
 from monitor.rules.match import match_article
 from monitor.runtime import CycleReport, Runtime
 from monitor.store import FeedState, content_hash
@@ -27,8 +28,6 @@ log = logging.getLogger("monitor.ingest")
 FEED_BACKOFF_CAP = timedelta(hours=6)
 # A publisher's Cache-Control max-age is honoured up to this long.
 MAX_AGE_CAP = timedelta(days=1)
-# The built-in rule id of feed-health alerts.
-FEED_HEALTH = "feed-health"
 # Feeds polled at once; the session's per-host limit keeps this polite per publisher.
 POLL_CONCURRENCY = 20
 
@@ -124,7 +123,8 @@ def record_feed_health(
         f"{FEED_HEALTH}:{feed.url}:{now.isoformat()}", notice, alerted=True, now=now
     )
     match = Match(rule=FEED_HEALTH, title="Feed health", severity=severity, snippets=(message,))
-    rt.store.add_alert(article_id, match, (FEED_HEALTH, *feed.tags), now=now)
+    # tagged only feed-health: topic subscriptions (tags: [humanitarian]) do not want these
+    rt.store.add_alert(article_id, match, (FEED_HEALTH,), now=now)
     log.warning("%s: %s", title, message, extra={"feed_url": feed.url, "rule": FEED_HEALTH})
 
 

@@ -7,15 +7,17 @@ import gc
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import aiohttp
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from monitor import extract as extraction
 from monitor.config import Config
+from monitor.errors import ConfigError
 from monitor.netguard import make_session
 from monitor.render import make_environment
+from monitor.rules import BUILTIN_RULES
 from monitor.rules.load import load_rules
 from monitor.rules.match import RuleSet
 from monitor.store import Store
@@ -47,6 +49,19 @@ class CycleReport:
     delivery_failures: int = 0
 
 
+def check_subscribed_rules(config: Config, rules: RuleSet) -> None:
+    """A misspelt rule id in a subscription would silently receive nothing: refuse to start."""
+    known = set(rules.ids) | set(BUILTIN_RULES)
+    problems = [
+        replace(where, message=f"subscription '{sub.name}': unknown rule '{rule}'")
+        for sub in config.subscriptions
+        for rule, where in zip(sub.rules, sub.rule_locations, strict=True)
+        if rule not in known
+    ]
+    if problems:
+        raise ConfigError(problems)
+
+
 @asynccontextmanager
 async def open_runtime(
     config: Config, *, extract_workers: int | None = 0
@@ -54,6 +69,7 @@ async def open_runtime(
     """Everything a cycle needs; `extract_workers=None` sizes the process pool to the cores,
     0 extracts in this process (tests, one-shot runs)."""
     rules = load_rules(config.rule_paths)
+    check_subscribed_rules(config, rules)
     store = Store(config.database_url)
     store.sync_feeds([f.url for f in config.feeds])
     # a subscription receives alerts recorded from the moment it is first seen

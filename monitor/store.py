@@ -160,6 +160,7 @@ class OutboxRow:
     alert_ids: tuple[int, ...]
     message: Message
     attempts: int
+    created_at: datetime
 
 
 class Store:
@@ -484,6 +485,7 @@ class Store:
                 tuple(r["alert_ids"]),
                 Message(r["subject"], r["text"], r["html"]),
                 r["attempts"],
+                as_utc(r["created_at"]) or utcnow(),
             )
             for r in rows
         ]

@@ -85,7 +85,7 @@ def test_every_problem_is_located(write_config):
         "3:15: feeds.0.interval: invalid duration '10x' (expected a number and s, m, h, d or w, like 10m)",
         "8:15: subscriptions.0.schedule: invalid schedule 'weekly' (expected immediate, hourly, every 30m, "
         'daily 07:30 Europe/Berlin or cron "0 */4 * * *")',
-        "10:54: subscriptions.1.webhook.format: Input should be 'generic', 'slack', 'discord', 'teams' or 'mattermost'",
+        "10:54: subscriptions.1.webhook.format: unknown webhook format 'telegram' (known: discord, generic, mattermost, slack, teams)",
         "12:5: unknown key 'colour' in subscriptions.1",
     ]
 
@@ -130,3 +130,58 @@ def test_feeds_are_required_and_yaml_must_be_valid(write_config):
         "1:1: missing required key 'feeds' in top level"
     ]
     assert problems(write_config, "feeds: [\n")[0].startswith("2:1: invalid YAML")
+
+
+def test_bad_secrets_and_tls_settings_fail_at_start(write_config):
+    found = problems(
+        write_config,
+        """\
+        feeds: [{url: https://example.org/rss}]
+        smtp: {host: mail.example.org, starttls: true, tls: true}
+        subscriptions:
+          - name: cases
+            webhook: {url: https://example.org/hook, secret_env: HOOK_SECRET}
+            tags: [x]
+        """,
+        {"HOOK_SECRET": "whsec_not base64!"},
+    )
+    assert found == [
+        "2:7: smtp: choose starttls (upgrade a plain connection) or tls (TLS from the start), not both",
+    ]
+    found = problems(
+        write_config,
+        """\
+        feeds: [{url: https://example.org/rss}]
+        subscriptions:
+          - name: cases
+            webhook: {url: https://example.org/hook, secret_env: HOOK_SECRET}
+            tags: [x]
+        """,
+        {"HOOK_SECRET": "whsec_not base64!"},
+    )
+    assert found == ["4:58: HOOK_SECRET: webhook: secret after 'whsec_' is not valid base64"]
+
+
+async def test_unknown_subscribed_rule_stops_the_start(write_config, tmp_path):
+    from monitor.pipeline import open_runtime
+    from monitor.resources import rules_dir
+
+    config = load_config(
+        write_config(
+            textwrap.dedent(f"""\
+                rules: {rules_dir()}
+                feeds: [{{url: https://example.org/rss}}]
+                subscriptions:
+                  - name: desk
+                    webhook: {{url: https://example.org/hook}}
+                    rules: [ceasefire, cease-fire, feed-health]
+                """)
+        ),
+        {},
+    )
+    with pytest.raises(ConfigError) as info:
+        async with open_runtime(config):
+            pass
+    [problem] = info.value.problems
+    assert (problem.line, problem.col) == (6, 24)
+    assert problem.message == "subscription 'desk': unknown rule 'cease-fire'"

@@ -215,3 +215,33 @@ async def test_seed_story_on_postgresql(seed_site, smtp_sink, webhook_sink, writ
         assert (await run_cycle(rt)).delivered == 2
         assert (await run_cycle(rt, poll_all=True)).delivered == 0
     assert len(smtp_sink.mails) == 1 and len(webhook_sink.hooks) == 1
+
+
+async def test_a_crashing_notifier_does_not_stop_other_deliveries(
+    config, smtp_sink, webhook_sink, monkeypatch
+):
+    from monitor import deliver
+
+    real = deliver.notifier_for
+
+    def crashing_for_email(rt, sub):
+        if sub.email:
+            raise RuntimeError("bug in a notifier")
+        return real(rt, sub)
+
+    monkeypatch.setattr(deliver, "notifier_for", crashing_for_email)
+    async with open_runtime(config) as rt:
+        report = await run_cycle(rt)
+        assert (report.delivered, report.delivery_failures) == (1, 1)
+        assert rt.store.outbox_counts() == {"sent": 1, "pending": 1}  # kept, and retried later
+    assert len(webhook_sink.hooks) == 1 and smtp_sink.mails == []
+
+
+async def test_retry_is_the_same_message(config, webhook_sink):
+    webhook_sink.status = 500
+    async with open_runtime(config) as rt:
+        await run_cycle(rt)
+        webhook_sink.status = 200
+        await run_cycle(rt, now=datetime.now(UTC) + timedelta(hours=2))
+    first, second = webhook_sink.hooks
+    assert first.body == second.body

@@ -33,7 +33,7 @@ from monitor.rules.schema import (
     TermSpec,
 )
 from monitor.rules.terms import RE2_OPTIONS, RegexTerm, Scope, Span, Term, WordsTerm
-from monitor.rules.text import Document, tokenize
+from monitor.rules.text import Document, tokenize, words_of
 from monitor.timeutil import parse_duration
 from monitor.yamlsrc import Locator
 
@@ -133,11 +133,8 @@ class Compiler:
                 continue
             prefix = word.endswith("*")
             # hyphens and apostrophes split words, in rules as in text: cease-fire -> cease fire
-            pieces = (
-                tokenize(word[:-1] if prefix else word)
-                if not case
-                else word.rstrip("*").replace("-", " ").replace("'", " ").split()
-            )
+            bare = word[:-1] if prefix else word
+            pieces = words_of(bare) if case else tokenize(bare)
             if not pieces:
                 self.error(loc, f"term '{text}' has no words in it")
                 return None
@@ -251,7 +248,7 @@ class Compiler:
                     close = [
                         t
                         for t in spans
-                        if _close(doc, (start, end), (t[1], t[2]), spec.within, True)
+                        if _close(doc, (start, end), (t[1], t[2]), spec.within, spec.same_sentence)
                     ]
                     if close:
                         evidence.captures.setdefault(spec.as_, []).append((name, start, end))

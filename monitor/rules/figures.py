@@ -90,6 +90,12 @@ _NON_PEOPLE_UNITS = frozenset(
     "dinars riyals rupees yuan yen lira liras shekels francs rubles roubles points goals "
     "times votes seats degrees square cubic barrels bpd mw gw".split()
 )
+_YEAR_WORDS = frozenset(
+    "in since by until till from during of early late mid before after around circa c "
+    "spring summer autumn fall winter year".split()
+)
+# "The number of displaced people rose to 40,000": verbs that hand a tally its value.
+_TALLY_VERBS = frozenset("to at reached hit topped exceeded passed surpassed stood".split())
 _AUXILIARIES = frozenset("have has had were was been are is being got".split())
 _CURRENCY_SIGNS = "$€£¥₹₽₺₪"
 
@@ -167,12 +173,12 @@ def to_figure(number: NumberSpan) -> Figure:
     return Figure(number.value, number.text, number.qualifier, number.approximate)
 
 
-def people_phrase_end(doc: Document, after: int, hi: int) -> int | None:
-    """End of "[of] [up to two modifiers] people-noun" starting at token `after`, if any."""
+def people_phrase_end(doc: Document, after: int, hi: int, modifiers: int = 2) -> int | None:
+    """End of "[of] [up to `modifiers` words] people-noun" starting at token `after`, if any."""
     i = after
     if i < hi and doc.tokens[i].norm == "of":
         i += 1
-    for j in range(i, min(i + 3, hi)):
+    for j in range(i, min(i + 1 + modifiers, hi)):
         token = doc.tokens[j]
         if token.norm in PEOPLE_NOUNS or _is_demonym(doc, j):
             return j + 1
@@ -195,7 +201,9 @@ def _tied(
     if noun_end is None:
         # "2,400 had been displaced": the number is the subject of the trigger
         between = [t.norm for t in doc.tokens[number.end : t_start]]
-        return 0 < len(between) <= 2 and all(word in _AUXILIARIES for word in between)
+        if 0 < len(between) <= 2 and all(word in _AUXILIARIES for word in between):
+            return True
+        return _tally(doc, number, trigger, within, casualties)
     if t_start >= number.start and t_end <= noun_end:
         return True  # "40,000 internally displaced people"
     if t_end <= number.start:
@@ -207,6 +215,21 @@ def _tied(
     if gap_end - gap_start > within:
         return False
     return not any(k in casualties for k in range(gap_start, gap_end))
+
+
+def _tally(
+    doc: Document, number: NumberSpan, trigger: tuple[int, int], within: int, casualties: set[int]
+) -> bool:
+    """ "The number of displaced people rose to 40,000": a tally of the trigger, given a value."""
+    t_start, t_end = trigger
+    if t_end > number.start or number.start - t_end > within:
+        return False
+    if doc.tokens[number.start - 1].norm not in _TALLY_VERBS or _unit_follows(doc, number.end):
+        return False
+    if any(k in casualties for k in range(t_end, number.start)):
+        return False
+    before = [t.norm for t in doc.tokens[max(0, t_start - 3) : t_start]]
+    return any(before[i : i + 2] == ["number", "of"] for i in range(len(before) - 1))
 
 
 def _unit_follows(doc: Document, i: int) -> bool:
@@ -321,7 +344,10 @@ def _is_count(doc: Document, start: int, end: int, hi: int, lo: int) -> bool:
     if first.is_number() and end == start + 1:
         digits = first.norm
         if digits.isdigit() and len(digits) == 4 and 1800 <= int(digits) <= 2100:
-            return False  # a year
+            # a year ("in 2015 people fled"), unless it plainly counts people ("2000 people")
+            prev = doc.tokens[start - 1].norm if start > lo else ""
+            if prev in _YEAR_WORDS or people_phrase_end(doc, end, hi, modifiers=0) is None:
+                return False
     before = text[max(0, first.start - 4) : first.start]
     if any(sign in before for sign in _CURRENCY_SIGNS) or before.rstrip().endswith((":", "+")):
         return False  # "$40,000", "US$ 5m", "10:30", "+44 ..."

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from monitor.errors import Problem, RuleError
 from monitor.rules.compile import CompiledRule, Compiler
 from monitor.rules.match import RuleSet
+from monitor.rules.places import BUILTIN_GAZETTEERS
 from monitor.rules.schema import RuleFileSpec
 from monitor.rules.terms import Term
 from monitor.yamlsrc import Locator, load_yaml
@@ -54,6 +55,7 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
             parsed.append((file, spec, locator))
 
     lists: dict[str, list[str]] = {}
+    where: dict[str, Locator] = {}
     for _, spec, locator in parsed:
         for name, terms in spec.lists.items():
             if name in lists:
@@ -61,6 +63,8 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
                     locator.problem(("lists", name), f"list '{name}' is defined twice", key=True)
                 )
             lists[name] = terms
+            where[name] = locator
+    lists = {name: _expand_list(name, lists, where, problems, ()) for name in lists}
 
     compiled: list[CompiledRule] = []
     seen: dict[str, str] = {}
@@ -89,6 +93,33 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
     if problems:
         raise RuleError(problems)
     return RuleSet(tuple(compiled))
+
+
+def _expand_list(
+    name: str,
+    lists: dict[str, list[str]],
+    where: dict[str, Locator],
+    problems: list[Problem],
+    outer: tuple[str, ...],
+) -> list[str]:
+    """The terms of list `name` with the `$other` lists it names replaced by their terms."""
+    terms: list[str] = []
+    for index, term in enumerate(lists[name]):
+        ref = term[1:] if term.startswith("$") else None
+        if ref is None or ref in BUILTIN_GAZETTEERS:
+            terms.append(term)
+        elif ref in outer + (name,):
+            cycle = " -> ".join((*outer, name, ref))
+            problems.append(
+                where[name].problem(
+                    ("lists", name, index), f"lists refer to each other in a cycle ({cycle})"
+                )
+            )
+        elif ref not in lists:
+            problems.append(where[name].problem(("lists", name, index), f"unknown list '{term}'"))
+        else:
+            terms.extend(_expand_list(ref, lists, where, problems, outer + (name,)))
+    return terms
 
 
 def validate(data: Any, locator: Locator, problems: list[Problem]) -> RuleFileSpec | None:

@@ -85,9 +85,9 @@ class PlaceSpec(_Strict):
 class NodeSpec(_Strict):
     """A node: every key present must hold (several keys in one mapping are ANDed)."""
 
-    any: list[Item] | None = None
-    all: list[Item] | None = None
-    none: list[Item] | None = None
+    any: list[Item] | None = Field(None, min_length=1)
+    all: list[Item] | None = Field(None, min_length=1)
+    none: list[Item] | None = Field(None, min_length=1)
     near: NearSpec | None = None
     figure: FigureSpec | None = None
     place: PlaceSpec | None = None

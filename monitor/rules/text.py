@@ -20,7 +20,7 @@ from typing import Any
 # every group has three digits) or a decimal part stays one token, together with any letters
 # glued to it ("1.5m", "40k", "40,000th", "10am") so figures can tell scales from ordinals.
 _NUMBER = (
-    r"(?<![\w.,])\d{1,3}(?:(?:,|\u202f|\u00a0|\u2009| )\d{3})+(?![\d,])(?:\.\d+)?[^\W_]*"
+    r"(?<![\w.,])\d{1,3}(?:(?:,|\u202f|\u00a0|\u2009| )\d{3})+(?!\d|,\d)(?:\.\d+)?[^\W_]*"
     r"|\d+(?:[.,]\d+)?[^\W_]*"
 )
 _TOKEN_RE = re.compile(rf"{_NUMBER}|[^\W_]+", re.UNICODE)
@@ -112,6 +112,11 @@ class Document:
     def sentence_text(self, index: int) -> str:
         sentence = self.sentences[index]
         return self.text[sentence.start : sentence.end]
+
+
+def words_of(text: str) -> list[str]:
+    """The tokens of `text` as written (case-exact terms compare these)."""
+    return _TOKEN_RE.findall(text)
 
 
 def tokenize(text: str) -> list[str]:

@@ -86,6 +86,7 @@ def test_figures_found(text, expected):
     "text",
     [
         "In 2015 people displaced by the war returned home.",  # a year
+        "Since 2011 families displaced by the war have lived in camps.",  # a year
         "They were displaced on 30 September and again in October.",  # a date
         "Residents displaced at 10:30 on Monday.",  # a time
         "Prices rose 40% as people displaced by the war arrived.",  # a percentage

@@ -111,3 +111,60 @@ def test_failing_example_says_what_was_expected(tmp_path):
 
 def test_shipped_rules_folder_is_found():
     assert (rules_dir() / "humanitarian.yaml").is_file()
+
+
+def test_lists_can_name_other_lists(tmp_path):
+    (tmp_path / "l.yaml").write_text(
+        textwrap.dedent("""\
+        lists:
+          moves: [travel*, $flights]
+          flights: [flew to, fly to]
+        rules:
+          - id: moving
+            match: {any: [$moves]}
+            examples:
+              - text: "The envoy flew to Paris."
+                expect: {match: true}
+        """)
+    )
+    [result] = run_examples(load_rules([tmp_path]))
+    assert result.passed
+
+
+def test_list_cycles_and_unknown_references(tmp_path):
+    found = problems(
+        tmp_path,
+        """\
+        lists:
+          a: [x, $b]
+          b: [$a]
+          c: [$nope]
+        rules: []
+        """,
+    )
+    assert "bad.yaml:3:7: lists refer to each other in a cycle (a -> b -> a)" in found
+    assert "bad.yaml:4:7: unknown list '$nope'" in found
+
+
+def test_empty_node_lists_are_errors(tmp_path):
+    assert problems(tmp_path, "rules:\n  - id: x\n    match: {all: []}\n") == [
+        "bad.yaml:3:18: rules.0.match.all: List should have at least 1 item after validation, not 0"
+    ]
+
+
+def test_case_exact_terms(tmp_path):
+    (tmp_path / "c.yaml").write_text(
+        textwrap.dedent("""\
+        rules:
+          - id: who
+            match: {all: [{term: WHO, case: true}, {term: "U.S.", case: true}]}
+            examples:
+              - text: "The WHO and the U.S. agreed."
+                expect: {match: true}
+              - text: "Who knows what the U.S. wants?"
+                expect: {match: false}
+              - text: "The WHO met us."
+                expect: {match: false}
+        """)
+    )
+    assert all(r.passed for r in run_examples(load_rules([tmp_path])))
