@@ -63,7 +63,7 @@ def parse_schedule(text: str) -> Schedule:
     if len(words) in (2, 3) and words[0] == "cron":
         zone = _zone(words[2]) if len(words) == 3 else UTC
         try:
-            return Schedule(text, cron=CronTrigger.from_crontab(words[1], timezone=zone))
+            return Schedule(text, cron=_crontab(words[1], zone))
         except ValueError as exc:
             raise ValueError(f"invalid cron expression '{words[1]}' ({exc})") from None
     raise ValueError(
@@ -71,6 +71,55 @@ def parse_schedule(text: str) -> Schedule:
         "daily 07:30 Europe/Berlin"
         ' or cron "0 */4 * * *")'
     )
+
+
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _crontab(expression: str, zone: tzinfo) -> CronTrigger:
+    """A standard 5-field crontab. APScheduler numbers weekdays from Monday = 0, crontab from
+    Sunday = 0 (and 7), so the weekday field is translated to day names first."""
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(f"Wrong number of fields; got {len(fields)}, expected 5")
+    minute, hour, day, month, weekday = fields
+    return CronTrigger(
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=_weekdays(weekday),
+        timezone=zone,
+    )
+
+
+def _weekdays(field: str) -> str:
+    """Crontab weekdays ("1-5", "0,6", "*/2", "sun") as APScheduler day names."""
+    if field == "*":
+        return field
+    days: set[int] = set()
+    for item in field.split(","):
+        spec, _, step_text = item.partition("/")
+        step = int(step_text) if step_text else 1
+        if spec == "*":
+            first, last = 0, 6
+        else:
+            first_text, _, last_text = spec.partition("-")
+            first = _weekday_number(first_text)
+            last = _weekday_number(last_text) if last_text else (6 if step_text else first)
+        if step < 1 or last < first:
+            raise ValueError(f"invalid weekday range '{item}'")
+        days.update(d % 7 for d in range(first, last + 1, step))
+    return ",".join(_DAY_NAMES[d] for d in sorted(days))
+
+
+def _weekday_number(text: str) -> int:
+    name = text.lower()[:3]
+    if name in _DAY_NAMES:
+        return _DAY_NAMES.index(name)
+    if text.isdigit() and int(text) <= 7:
+        return int(text)
+    raise ValueError(f"invalid weekday '{text}'")
 
 
 def _zone(name: str) -> tzinfo:
