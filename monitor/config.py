@@ -123,6 +123,7 @@ class ConfigModel(_Strict):
     allow_private_networks: bool = False
     first_poll_max_age: str = "48h"
     feed_health_after: int = Field(5, ge=1)
+    respect_robots_txt: bool = True
     feeds: list[FeedModel] = Field(min_length=1)
     smtp: SmtpModel | None = None
     subscriptions: list[SubscriptionModel] = []
@@ -183,6 +184,7 @@ class Config:
     templates_dir: Path | None
     allow_private_networks: bool
     feed_health_after: int
+    respect_robots_txt: bool
     feeds: tuple[FeedConfig, ...]
     smtp: SmtpConfig | None
     subscriptions: tuple[SubscriptionConfig, ...]
@@ -328,6 +330,7 @@ def _resolve(
         templates_dir=base / model.templates if model.templates else None,
         allow_private_networks=model.allow_private_networks,
         feed_health_after=model.feed_health_after,
+        respect_robots_txt=model.respect_robots_txt,
         feeds=feeds,
         smtp=smtp,
         subscriptions=tuple(subscriptions),

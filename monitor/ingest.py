@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from monitor import extract as extraction
 from monitor.config import FeedConfig
-from monitor.errors import UnsafeURLError
 from monitor.feeds import entry_identity, plain_text, poll_feed
 from monitor.fetch import fetch
 from monitor.models import Article, Entry, Match, PollResult
@@ -187,20 +186,17 @@ async def load_article(rt: Runtime, feed: FeedConfig, entry: Entry) -> Article:
         return replace(base, text=plain_text(entry.content), partial=False)
     if not entry.url:
         return base
-    try:
-        page = await fetch(rt.session, entry.url, allow_private=rt.config.allow_private_networks)
-    except UnsafeURLError as exc:
-        page = None
-        log.warning("%s", exc, extra={"article_url": entry.url})
-    if page is None or not page.ok:
-        if page is not None:
-            log.warning(
-                "%s", page.error or f"fetch: status {page.status}", extra={"article_url": entry.url}
-            )
+    extra = {"article_url": entry.url}
+    if rt.robots is not None and not await rt.robots.allowed(entry.url):
+        log.info("robots.txt disallows the page: the feed's summary stands in", extra=extra)
+        return base
+    page = await fetch(rt.session, entry.url, allow_private=rt.config.allow_private_networks)
+    if not page.ok:
+        log.warning("%s", page.error or f"fetch: status {page.status}", extra=extra)
         return base
     extracted = await extraction.extract(rt.pool, page.body, page.final_url)
     if isinstance(extracted, extraction.ExtractFailure):
-        log.warning("%s", extracted.reason, extra={"article_url": entry.url})
+        log.warning("%s", extracted.reason, extra=extra)
         return base
     return replace(
         base,

@@ -15,8 +15,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from monitor import extract as extraction
 from monitor.config import Config
 from monitor.errors import ConfigError
-from monitor.netguard import make_session
+from monitor.netguard import DEFAULT_USER_AGENT, make_session
 from monitor.render import make_environment
+from monitor.robots import RobotsPolicy
 from monitor.rules import BUILTIN_RULES
 from monitor.rules.load import load_rules
 from monitor.rules.match import RuleSet
@@ -32,6 +33,7 @@ class Runtime:
     rules: RuleSet
     session: aiohttp.ClientSession
     pool: Executor | None
+    robots: RobotsPolicy | None = None  # None when robots.txt is not to be respected
     templates: ImmutableSandboxedEnvironment = field(init=False)
 
     def __post_init__(self) -> None:
@@ -79,8 +81,15 @@ async def open_runtime(
     gc.freeze()
     pool = None if extract_workers == 0 else extraction.make_pool(extract_workers)
     session = make_session(allow_private=config.allow_private_networks)
+    robots = (
+        RobotsPolicy(
+            session, allow_private=config.allow_private_networks, user_agent=DEFAULT_USER_AGENT
+        )
+        if config.respect_robots_txt
+        else None
+    )
     try:
-        yield Runtime(config, store, rules, session, pool)
+        yield Runtime(config, store, rules, session, pool, robots)
     finally:
         await session.close()
         if pool is not None:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -42,8 +43,8 @@ from monitor.stories import STORY_WINDOW, same_story, story_words
 from monitor.timeutil import as_utc, utcnow
 
 metadata = MetaData()
-# How many recent articles a new one is compared with to find its story.
-STORY_CANDIDATES = 5_000
+# How many recent articles sharing headline words a new one is compared with (most shared first).
+STORY_CANDIDATES = 50
 
 feeds = Table(
     "feeds",
@@ -79,8 +80,18 @@ articles = Table(
     Column("alerted", Boolean, nullable=False, default=True),
     # the first article of the story this one belongs to (itself when it starts a story)
     Column("story_id", Integer, index=True),
-    Column("story_words", Text, nullable=False, default=""),
+    Column("headline_size", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# The content words of each headline, so an article finds its story with one indexed query.
+headline_words = Table(
+    "headline_words",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id"), nullable=False),
+    Column("word", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_headline_words_word", "word", "created_at"),
 )
 
 alerts = Table(
@@ -264,11 +275,16 @@ class Store:
                         partial=article.partial,
                         alerted=alerted,
                         story_id=story_id,
-                        story_words=" ".join(sorted(words)),
+                        headline_size=len(words),
                         created_at=now,
                     )
                 )
             )
+            if words:
+                conn.execute(
+                    insert(headline_words),
+                    [{"article_id": article_id, "word": w[:128], "created_at": now} for w in words],
+                )
             if story_id is None:
                 story_id = article_id
                 conn.execute(
@@ -285,14 +301,21 @@ class Store:
         )
         if same_text is not None:
             return int(same_text)
-        recent = conn.execute(
-            select(articles.c.story_id, articles.c.story_words)
-            .where(articles.c.created_at >= since, articles.c.story_words != "")
-            .order_by(articles.c.id.desc())
+        if not words:
+            return None
+        shared = func.count().label("shared")
+        candidates = conn.execute(
+            select(articles.c.story_id, articles.c.headline_size, shared)
+            .select_from(
+                headline_words.join(articles, articles.c.id == headline_words.c.article_id)
+            )
+            .where(headline_words.c.word.in_(sorted(words)), headline_words.c.created_at >= since)
+            .group_by(articles.c.id, articles.c.story_id, articles.c.headline_size)
+            .order_by(shared.desc(), articles.c.id)
             .limit(STORY_CANDIDATES)
         )
-        for story_id, other in recent:
-            if same_story(words, frozenset(other.split())):
+        for story_id, size, count in candidates:
+            if same_story(count, len(words), size):
                 return int(story_id)
         return None
 
@@ -533,6 +556,8 @@ def content_hash(text: str) -> str:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # with WAL, NORMAL loses at most the last commits on power loss, never consistency
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()

@@ -212,3 +212,24 @@ async def test_unfetchable_page_falls_back_to_the_feed_summary(tmp_path):
     assert report.alerts == 1 and alert.match.rule == "ceasefire"
     assert "/gone" in [path for path, _ in server.seen]  # the page was tried (and was a 404)
     assert alert.match.snippets == ("Truce agreed", "A ceasefire was agreed in Hodeidah on Monday.")
+
+
+@pytest.mark.parametrize("respect", [True, False])
+async def test_robots_txt_is_respected_for_article_pages(tmp_path, respect):
+    async with local_server() as server:
+        item = ("private/story", "Truce agreed", "A truce was agreed.")
+        server.routes["/rss"] = feed_response(rss(item, link_base=server.url("")))
+        server.routes["/robots.txt"] = feed_response("User-agent: *\nDisallow: /private/\n")
+        server.routes["/private/story"] = feed_response(
+            "<html><body><p>Full text</p></body></html>"
+        )
+        config = write_config(
+            tmp_path, [server.url("/rss")], f"respect_robots_txt: {str(respect).lower()}\n"
+        )
+        async with open_runtime(config) as rt:
+            report = await run_cycle(rt)
+    paths = [path for path, _ in server.seen]
+    assert report.alerts == 1  # the feed's summary stands in when the page may not be fetched
+    assert ("/private/story" in paths) is not respect
+    assert ("/robots.txt" in paths) is respect
+    assert "/robots.txt" not in paths[:1]  # feeds themselves are never subject to robots.txt
