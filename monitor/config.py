@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor.errors import ConfigError, Problem
-from monitor.notify import WEBHOOK_FORMATS
+from monitor.notify import WEBHOOK_FORMATS, SmtpSettings
 from monitor.notify.webhook import secret_key
 from monitor.rules.load import located_errors
 from monitor.schedule import Schedule, parse_schedule
@@ -143,18 +143,6 @@ class FeedConfig:
 
 
 @dataclass(frozen=True)
-class SmtpConfig:
-    host: str
-    port: int
-    starttls: bool
-    tls: bool
-    username: str | None
-    password: str | None
-    sender: str
-    timeout: float
-
-
-@dataclass(frozen=True)
 class WebhookTarget:
     url: str
     format: str
@@ -186,7 +174,7 @@ class Config:
     feed_health_after: int
     respect_robots_txt: bool
     feeds: tuple[FeedConfig, ...]
-    smtp: SmtpConfig | None
+    smtp: SmtpSettings | None
     subscriptions: tuple[SubscriptionConfig, ...]
 
 
@@ -263,15 +251,15 @@ def _resolve(
     smtp = None
     if model.smtp is not None:
         s = model.smtp
-        smtp = SmtpConfig(
-            s.host,
-            s.port,
-            s.starttls,
-            s.tls,
-            s.username,
-            secret(s.password_env, ("smtp", "password_env")),
-            s.from_,
-            s.timeout,
+        smtp = SmtpSettings(
+            host=s.host,
+            port=s.port,
+            starttls=s.starttls,
+            use_tls=s.tls,
+            username=s.username,
+            password=secret(s.password_env, ("smtp", "password_env")),
+            sender=s.from_,
+            timeout=s.timeout,
         )
     subscriptions = []
     names: set[str] = set()

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from monitor.config import SubscriptionConfig
 from monitor.models import DeliveryResult, Digest
-from monitor.notify import EmailNotifier, Notifier, SmtpSettings, WebhookNotifier
+from monitor.notify import EmailNotifier, Notifier, WebhookNotifier
 from monitor.render import RenderError, render_digest
 from monitor.runtime import CycleReport, Runtime
 
@@ -55,19 +55,8 @@ def notifier_for(rt: Runtime, sub: SubscriptionConfig) -> Notifier:
         return WebhookNotifier(
             sub.webhook.url, sub.webhook.format, sub.webhook.secret, session=rt.session
         )
-    smtp = rt.config.smtp
-    assert smtp is not None  # the config refuses email subscriptions without smtp
-    settings = SmtpSettings(
-        host=smtp.host,
-        port=smtp.port,
-        starttls=smtp.starttls,
-        use_tls=smtp.tls,
-        username=smtp.username,
-        password=smtp.password,
-        sender=smtp.sender,
-        timeout=smtp.timeout,
-    )
-    return EmailNotifier(settings, list(sub.email))
+    assert rt.config.smtp is not None  # the config refuses email subscriptions without smtp
+    return EmailNotifier(rt.config.smtp, list(sub.email))
 
 
 async def deliver(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
