@@ -35,7 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitor.extract import Extracted, extract_html  # noqa: E402
-from monitor.models import Alert, Article, Digest, Message  # noqa: E402
+from monitor.models import Alert, Digest, Message  # noqa: E402
 from monitor.notify.email import EmailNotifier, SmtpSettings  # noqa: E402
 from monitor.render import make_environment, render_digest  # noqa: E402
 from monitor.resources import rules_dir, seeds_dir  # noqa: E402
@@ -53,14 +53,7 @@ def seed_digest() -> Digest:
     """The seed article's three alerts, as the pipeline would record them."""
     extracted = extract_html((seeds_dir() / "mee-syria-envoy.html").read_bytes(), SEED_URL)
     assert isinstance(extracted, Extracted), extracted
-    article = Article(
-        url=SEED_URL,
-        title=extracted.title or "",
-        text=extracted.text,
-        summary=extracted.description or "",
-        published=extracted.published,
-        site_name=extracted.site_name,
-    )
+    article = extracted.as_article(SEED_URL)
     rules = load_rules([rules_dir()])
     matches = match_article(article, rules)
     assert len(matches) == 3, [m.rule for m in matches]

@@ -60,16 +60,7 @@ async def process(pool: Executor | None, rules: RuleSet, url: str, html: bytes) 
     """One document through extract + match; returns the number of matches."""
     extracted = await extract(pool, html, url)
     assert isinstance(extracted, Extracted), extracted
-    article = Article(
-        url=url,
-        title=extracted.title or "",
-        text=extracted.text,
-        summary=extracted.description or "",
-        published=extracted.published,
-        site_name=extracted.site_name,
-        language=extracted.language,
-    )
-    return len(match_article(article, rules))
+    return len(match_article(extracted.as_article(url), rules))
 
 
 async def throughput(

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 import trafilatura
 from trafilatura.settings import use_config
 
+from monitor.models import Article
+
 # Pages with more elements than this are not articles worth the CPU (or are hostile).
 MAX_TREE_SIZE = 100_000
 _CONFIG = use_config()
@@ -31,6 +33,18 @@ class Extracted:
     language: str | None = None
     description: str | None = None
     canonical_url: str | None = None
+
+    def as_article(self, url: str) -> Article:
+        """The page as an article of its own (replay, benchmarks): the standfirst as summary."""
+        return Article(
+            url=url,
+            title=self.title or "",
+            text=self.text,
+            summary=self.description or "",
+            published=self.published,
+            site_name=self.site_name,
+            language=self.language,
+        )
 
 
 @dataclass(frozen=True)

@@ -83,16 +83,7 @@ def _page_article(body: bytes, url: str) -> tuple[Article | None, str | None]:
     extracted = extract_html(body, url)
     if isinstance(extracted, ExtractFailure):
         return None, extracted.reason
-    article = Article(
-        url=extracted.canonical_url or url,
-        title=extracted.title or "",
-        text=extracted.text,
-        summary=extracted.description or "",
-        published=extracted.published,
-        site_name=extracted.site_name,
-        language=extracted.language,
-    )
-    return article, None
+    return extracted.as_article(extracted.canonical_url or url), None
 
 
 async def _entry_article(
