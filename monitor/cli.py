@@ -284,6 +284,52 @@ def rules_schema() -> None:
 
 @main.command()
 @config_option
+@click.option("--all", "show_all", is_flag=True, help="Also list digests already sent.")
+@click.option(
+    "--requeue",
+    "requeue_ids",
+    type=int,
+    multiple=True,
+    metavar="ID",
+    help="Send this dead-lettered digest again at the next cycle (repeatable).",
+)
+@click.option("--requeue-dead", is_flag=True, help="Send every dead-lettered digest again.")
+def outbox(
+    config_path: Path, show_all: bool, requeue_ids: tuple[int, ...], requeue_dead: bool
+) -> None:
+    """Digests waiting, retrying or dead-lettered; requeue dead letters once the cause is fixed.
+
+    Example: monitor outbox -c monitor.yaml --requeue-dead
+    """
+    from monitor.store import Store
+
+    config = _load_config(config_path)
+    store = Store(config.database_url)
+    try:
+        if requeue_ids or requeue_dead:
+            ids = list(requeue_ids) or [e.id for e in store.outbox_entries(("dead",))]
+            click.echo(f"requeued {store.requeue(ids)} digests")
+            return
+        statuses = ("pending", "dead", "sent") if show_all else ("pending", "dead")
+        entries = store.outbox_entries(statuses)
+        for e in entries:
+            retry = (
+                f"  next attempt {e.next_attempt_at:%Y-%m-%d %H:%M}"
+                if e.status == "pending"
+                else ""
+            )
+            line = f"{e.id:>6} {e.status:<8} {e.subscription}  attempts {e.attempts}{retry}"
+            click.echo(f"{line}  {e.subject}")
+            if e.last_error:
+                click.echo(f"       last error: {e.last_error}")
+        counts = store.outbox_counts()
+        click.echo(", ".join(f"{counts.get(s, 0)} {s}" for s in ("pending", "dead", "sent")))
+    finally:
+        store.close()
+
+
+@main.command()
+@config_option
 def feeds(config_path: Path) -> None:
     """Each feed's health: last poll, status, items, failures, last error, next poll.
 

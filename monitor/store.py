@@ -174,6 +174,18 @@ class OutboxRow:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: int
+    subscription: str
+    subject: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    next_attempt_at: datetime | None
+
+
 class Store:
     def __init__(self, url: str) -> None:
         self.engine: Engine = create_engine(url)
@@ -534,6 +546,35 @@ class Store:
         )
         with self.engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.id == row_id).values(**values))
+
+    def outbox_entries(self, statuses: tuple[str, ...]) -> list[OutboxEntry]:
+        """Outbox rows in these states, oldest first: what an operator inspects."""
+        query = select(outbox).where(outbox.c.status.in_(statuses)).order_by(outbox.c.id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            OutboxEntry(
+                r["id"],
+                r["subscription"],
+                r["subject"],
+                r["status"],
+                r["attempts"],
+                r["last_error"],
+                as_utc(r["created_at"]) or utcnow(),
+                as_utc(r["next_attempt_at"]),
+            )
+            for r in rows
+        ]
+
+    def requeue(self, row_ids: list[int], now: datetime | None = None) -> int:
+        """Send dead-lettered (or pending) rows again at the next cycle; returns how many."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(row_ids), outbox.c.status.in_(("dead", "pending")))
+                .values(status="pending", next_attempt_at=now or utcnow(), attempts=0)
+            )
+        return int(result.rowcount)
 
     def outbox_counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:

@@ -128,3 +128,34 @@ def test_feeds_and_digest_preview(tmp_path):
     assert "https://example.org/rss" in result.output and "last poll never" in result.output
     assert run("digest", "preview", "chat", "-c", config).output == "no pending alerts for chat\n"
     assert run("digest", "preview", "nobody", "-c", config).exit_code == 2
+
+
+async def test_outbox_lists_and_requeues_dead_letters(tmp_path, smtp_sink):
+    from monitor.models import Message
+    from monitor.store import Store
+
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        textwrap.dedent(f"""\
+        rules: {rules_dir()}
+        feeds: [{{url: "https://example.org/rss"}}]
+        smtp: {{host: 127.0.0.1, port: {smtp_sink.port}}}
+        subscriptions:
+          - name: desk
+            email: desk@example.org
+            rules: [ceasefire]
+        """)
+    )
+    store = Store(f"sqlite:///{tmp_path}/monitor.db")
+    store.subscription_state("desk")
+    store.enqueue_digest("desk", [], 0, Message("1 alert: Ceasefire mentioned", "t", "h"))
+    [row] = store.due_deliveries()
+    store.mark_failed(row.id, "email: 550 no such user", None)
+    store.close()
+
+    listed = run("outbox", "-c", config)
+    assert f"{row.id:>6} dead     desk  attempts 1  1 alert: Ceasefire mentioned" in listed.output
+    assert "last error: email: 550 no such user" in listed.output
+    assert listed.output.endswith("0 pending, 1 dead, 0 sent\n")
+    assert run("outbox", "-c", config, "--requeue-dead").output == "requeued 1 digests\n"
+    assert run("outbox", "-c", config).output.endswith("1 pending, 0 dead, 0 sent\n")
