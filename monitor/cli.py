@@ -237,13 +237,20 @@ def rules_check(paths: tuple[Path, ...]) -> None:
 
     Example: monitor rules check rules/
     """
+    from monitor.rules.lint import lint_rules
     from monitor.rules.load import load_rules
 
+    targets = list(paths) or [Path("rules")]
     try:
-        ruleset = load_rules(list(paths) or [Path("rules")])
+        ruleset = load_rules(targets)
     except LocatedError as exc:
         _fail(exc)
-    click.echo(f"{len(ruleset.rules)} rules OK")
+    warnings = lint_rules(targets)
+    for warning in warnings:
+        click.echo(str(warning))
+    click.echo(
+        f"{len(ruleset.rules)} rules OK" + (f", {len(warnings)} warnings" if warnings else "")
+    )
 
 
 @rules.command("test")
