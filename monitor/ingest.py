@@ -138,8 +138,25 @@ async def process_entry(
 ) -> int:
     """Record one entry once; returns 1 if it was new. Alerts only when it is new enough."""
     identity = entry_identity(entry)
-    if rt.store.has_article(identity):
+    # feeds are polled concurrently: a story in two feeds must not be fetched twice meanwhile
+    if identity in rt.in_flight or rt.store.has_article(identity):
         return 0
+    rt.in_flight.add(identity)
+    try:
+        return await _process_new_entry(rt, feed, entry, identity, report, first_poll, now)
+    finally:
+        rt.in_flight.discard(identity)
+
+
+async def _process_new_entry(
+    rt: Runtime,
+    feed: FeedConfig,
+    entry: Entry,
+    identity: str,
+    report: CycleReport,
+    first_poll: bool,
+    now: datetime,
+) -> int:
     too_old = (
         first_poll
         and entry.published is not None

@@ -35,6 +35,8 @@ class Runtime:
     pool: Executor | None
     robots: RobotsPolicy | None = None  # None when robots.txt is not to be respected
     templates: ImmutableSandboxedEnvironment = field(init=False)
+    # identities of entries being processed right now, by any feed of this worker
+    in_flight: set[str] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
         self.templates = make_environment(self.config.templates_dir)
