@@ -362,6 +362,8 @@ def feeds(config_path: Path) -> None:
             or "none"
         )
         click.echo(state.url)
+        if state.poll_url != state.url:
+            click.echo(f"  moved permanently to {state.poll_url}")
         click.echo(
             f"  last poll {when}  status {state.last_status or '-'}  items {state.items_seen}  "
             f"failures {state.consecutive_failures}  validators {validators}  next poll {nxt}"
