@@ -187,6 +187,8 @@ class OutboxEntry:
 
 
 class Store:
+    """All reads and writes of the worker's state; each method is one short transaction."""
+
     def __init__(self, url: str) -> None:
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
