@@ -33,17 +33,15 @@ POLL_CONCURRENCY = 20
 
 async def poll_feeds(rt: Runtime, report: CycleReport, *, poll_all: bool, now: datetime) -> None:
     feeds_by_url = {f.url: f for f in rt.config.feeds}
-    due = [
-        state
-        for state in rt.store.feed_states()
-        if state.url in feeds_by_url
-        and (poll_all or state.next_poll_at is None or state.next_poll_at <= now)
-    ]
+    due = rt.store.claim_due_feeds(feeds_by_url, now, poll_all=poll_all)
     limit = asyncio.Semaphore(POLL_CONCURRENCY)
 
     async def one(state: FeedState) -> None:
         async with limit:
-            await poll_one(rt, feeds_by_url[state.url], state, report, now)
+            try:
+                await poll_one(rt, feeds_by_url[state.url], state, report, now)
+            except Exception:  # a bug with one feed must not cost the others; its lease runs out
+                log.exception("polling failed", extra={"feed_url": state.url})
 
     await asyncio.gather(*(one(state) for state in due))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +34,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -43,6 +45,8 @@ from monitor.stories import STORY_WINDOW, same_story, story_words
 from monitor.timeutil import as_utc, utcnow
 
 metadata = MetaData()
+# How long a worker may hold a feed it polls before others may take it over.
+FEED_LEASE = timedelta(minutes=10)
 # How many recent articles sharing headline words a new one is compared with (most shared first).
 STORY_CANDIDATES = 50
 
@@ -62,6 +66,8 @@ feeds = Table(
     Column("last_warning", Text),
     Column("consecutive_failures", Integer, nullable=False, default=0),
     Column("items_seen", Integer, nullable=False, default=0),
+    # a worker polling the feed holds it until then; a killed worker's lease simply runs out
+    Column("leased_until", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -213,6 +219,31 @@ class Store:
                         )
                     )
 
+    def claim_due_feeds(
+        self,
+        urls: Collection[str],
+        now: datetime,
+        *,
+        poll_all: bool = False,
+        lease: timedelta = FEED_LEASE,
+    ) -> list[FeedState]:
+        """Claim the feeds among `urls` that are due (every one with `poll_all`) and that no
+        other worker holds; each is leased until `record_poll` (or until `lease` runs out)."""
+        free = or_(feeds.c.leased_until.is_(None), feeds.c.leased_until <= now)
+        due = or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now)
+        query = select(feeds).where(free, feeds.c.url.in_(list(urls))).order_by(feeds.c.id)
+        if not poll_all:
+            query = query.where(due)
+        with self.engine.begin() as conn:
+            rows = conn.execute(query.with_for_update(skip_locked=True)).mappings().all()
+            if rows:
+                conn.execute(
+                    update(feeds)
+                    .where(feeds.c.id.in_([r["id"] for r in rows]))
+                    .values(leased_until=now + lease)
+                )
+        return [_feed_state(r) for r in rows]
+
     def feed_states(self) -> list[FeedState]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(feeds).order_by(feeds.c.id)).mappings().all()
@@ -230,6 +261,7 @@ class Store:
             "last_polled_at": now,
             "next_poll_at": next_poll_at,
             "last_status": result.status,
+            "leased_until": None,
         }
         if result.ok:
             values.update(

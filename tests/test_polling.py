@@ -238,13 +238,19 @@ async def test_robots_txt_is_respected_for_article_pages(tmp_path, respect):
 async def test_a_story_in_two_feeds_polled_at_once_is_fetched_once(tmp_path, caplog):
     async def slow_page(_request: web.Request) -> web.Response:
         await asyncio.sleep(0.2)  # both feeds reach this entry while the first fetch is under way
-        return web.Response(text="<html><body><p>A truce was agreed.</p></body></html>", content_type="text/html")
+        return web.Response(
+            text="<html><body><p>A truce was agreed.</p></body></html>", content_type="text/html"
+        )
 
     async with local_server() as server:
         item = ("story", "Truce agreed", "A truce was agreed.")
-        server.routes["/a"] = server.routes["/b"] = feed_response(rss(item, link_base=server.url("")))
+        server.routes["/a"] = server.routes["/b"] = feed_response(
+            rss(item, link_base=server.url(""))
+        )
         server.routes["/story"] = slow_page
-        config = write_config(tmp_path, [server.url("/a"), server.url("/b")], "respect_robots_txt: false\n")
+        config = write_config(
+            tmp_path, [server.url("/a"), server.url("/b")], "respect_robots_txt: false\n"
+        )
         async with open_runtime(config) as rt:
             report = await run_cycle(rt)
     assert [path for path, _ in server.seen].count("/story") == 1

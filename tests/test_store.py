@@ -189,3 +189,27 @@ def _story_of(store, alert_id):
             .join(alerts, alerts.c.article_id == articles.c.id)
             .where(alerts.c.id == alert_id)
         )
+
+
+def test_workers_claim_due_feeds_without_overlap(database_url):
+    first, second = Store(database_url), Store(database_url)
+    urls = [f"https://example.org/{n}.xml" for n in range(6)]
+    try:
+        first.sync_feeds(urls, NOW)
+        mine = first.claim_due_feeds(urls, NOW)
+        assert [f.url for f in mine] == urls  # never polled: all due
+        assert second.claim_due_feeds(urls, NOW, poll_all=True) == []  # held by the first worker
+
+        done = mine[0]
+        first.record_poll(
+            done.id, PollResult(done.url, status=200), NOW + timedelta(minutes=10), 0, NOW
+        )
+        assert second.claim_due_feeds(urls, NOW) == []  # polled: not due for ten minutes
+        assert [f.url for f in second.claim_due_feeds(urls, NOW, poll_all=True)] == [done.url]
+
+        # the first worker died holding the other five: its leases run out
+        later = NOW + timedelta(minutes=11)
+        assert [f.url for f in second.claim_due_feeds(urls[1:], later)] == urls[1:]
+    finally:
+        first.close()
+        second.close()
