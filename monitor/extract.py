@@ -20,6 +20,8 @@ from monitor.models import Article
 
 # Pages with more elements than this are not articles worth the CPU (or are hostile).
 MAX_TREE_SIZE = 100_000
+# A page that takes longer than this to extract is given up on (its feed summary stands in).
+EXTRACT_TIMEOUT = 60.0
 _CONFIG = use_config()
 _CONFIG.set("DEFAULT", "max_tree_size", str(MAX_TREE_SIZE))
 
@@ -97,8 +99,15 @@ def make_pool(workers: int | None = None) -> Executor:
     )
 
 
-async def extract(pool: Executor | None, html: bytes | str, url: str) -> Extracted | ExtractFailure:
-    """Run `extract_html` in `pool` (in this process when pool is None)."""
+async def extract(
+    pool: Executor | None, html: bytes | str, url: str, *, timeout: float = EXTRACT_TIMEOUT
+) -> Extracted | ExtractFailure:
+    """Run `extract_html` in `pool` (in this process when pool is None). A page that takes
+    longer than `timeout` is given up on, so one pathological page cannot stall a cycle."""
     if pool is None:
         return extract_html(html, url)
-    return await asyncio.get_running_loop().run_in_executor(pool, extract_html, html, url)
+    job = asyncio.get_running_loop().run_in_executor(pool, extract_html, html, url)
+    try:
+        return await asyncio.wait_for(job, timeout)
+    except TimeoutError:
+        return ExtractFailure(f"extract: gave up after {timeout:g}s")

@@ -36,3 +36,17 @@ def test_deeply_nested_page_does_not_crash():
     html = "<html><body>" + "<div>" * 5000 + "text " * 100 + "</div>" * 5000 + "</body></html>"
     result = extract_html(html.encode(), "https://example.org/a")
     assert isinstance(result, (Extracted, ExtractFailure))
+
+
+async def test_extraction_in_a_process_pool_and_its_time_limit():
+    from monitor.extract import extract, make_pool
+
+    html = (seeds_dir() / "mee-syria-envoy.html").read_bytes()
+    pool = make_pool(1)
+    try:
+        result = await extract(pool, html, URL)
+        assert isinstance(result, Extracted) and "40,000 people" in result.text
+        gave_up = await extract(pool, html, URL, timeout=0.000001)
+        assert gave_up == ExtractFailure("extract: gave up after 1e-06s")
+    finally:
+        pool.shutdown(cancel_futures=True)
