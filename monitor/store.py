@@ -12,8 +12,11 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -36,6 +39,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 
@@ -199,7 +203,7 @@ class Store:
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        migrate(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -616,6 +620,22 @@ class Store:
                 select(outbox.c.status, func.count()).group_by(outbox.c.status)
             ).all()
         return {status: count for status, count in rows}
+
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Workers sharing PostgreSQL take this advisory lock, so only one of them migrates at a time.
+_MIGRATION_LOCK = 0x6E6D6967  # "nmig"
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database schema to the newest migration (Alembic, `monitor/migrations/`)."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
 
 
 def _inserted_id(result: CursorResult[Any]) -> int:

@@ -89,11 +89,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     reason = postgres_unreachable()
     if reason:
         pytest.skip(reason)
-    from sqlalchemy import create_engine
+    reset_postgres()
+    return POSTGRES_URL
+
+
+def reset_postgres() -> None:
+    """Empty the test database: our tables and the migration version."""
+    from sqlalchemy import create_engine, text
 
     from monitor.store import metadata
 
     engine = create_engine(POSTGRES_URL)
     metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
-    return POSTGRES_URL

@@ -194,18 +194,12 @@ async def test_broken_feed_is_recorded_and_others_go_on(
 
 
 async def test_seed_story_on_postgresql(seed_site, smtp_sink, webhook_sink, write_config, environ):
-    from tests.conftest import POSTGRES_URL, postgres_unreachable
+    from tests.conftest import POSTGRES_URL, postgres_unreachable, reset_postgres
 
     reason = postgres_unreachable()
     if reason:
         pytest.skip(reason)
-    from sqlalchemy import create_engine
-
-    from monitor.store import metadata
-
-    engine = create_engine(POSTGRES_URL)
-    metadata.drop_all(engine)
-    engine.dispose()
+    reset_postgres()
     path = write_config(config_text([f"{seed_site}/rss"], smtp_sink.port, webhook_sink.url))
     config = load_config(
         path, {**environ, "MONITOR_DATABASE_URL": POSTGRES_URL.replace("+psycopg", "")}

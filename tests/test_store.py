@@ -213,3 +213,29 @@ def test_workers_claim_due_feeds_without_overlap(database_url):
     finally:
         first.close()
         second.close()
+
+
+def test_migrations_build_exactly_the_declared_schema(database_url):
+    """A table change without its migration fails here, on SQLite and PostgreSQL alike."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from monitor.store import metadata
+
+    store = Store(database_url)
+    try:
+        with store.engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    finally:
+        store.close()
+
+
+def test_opening_a_store_twice_migrates_once(database_url):
+    Store(database_url).close()
+    store = Store(database_url)  # already at head: nothing to do, nothing lost
+    try:
+        store.sync_feeds(["https://example.org/rss"], NOW)
+        Store(database_url).close()
+        assert [f.url for f in store.feed_states()] == ["https://example.org/rss"]
+    finally:
+        store.close()
