@@ -12,6 +12,7 @@ import random
 from datetime import datetime, timedelta
 
 from monitor.config import SubscriptionConfig
+from monitor.fetch import MAX_RETRY_AFTER
 from monitor.models import DeliveryResult, Digest
 from monitor.notify import EmailNotifier, Notifier, WebhookNotifier
 from monitor.render import RenderError, render_digest
@@ -85,7 +86,7 @@ async def deliver(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
         report.delivery_failures += 1
         attempts = row.attempts + 1
         if result.retryable and attempts < MAX_DELIVERY_ATTEMPTS:
-            retry_at = now + retry_delay(attempts, result.retry_after)
+            retry_at = now + retry_delay(attempts, min(result.retry_after or 0, MAX_RETRY_AFTER))
             rt.store.mark_failed(row.id, result.detail, retry_at)
             log.warning(
                 "delivery failed, retry at %s: %s", retry_at.isoformat(), result.detail, extra=extra

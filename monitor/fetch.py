@@ -39,6 +39,9 @@ _STATUS_ERRORS = {
     429: "too many requests",
 }
 
+# The longest Retry-After we honour (seconds): a week.
+MAX_RETRY_AFTER = 7 * 24 * 3600.0
+
 
 @dataclass(frozen=True)
 class _Redirect:
@@ -231,7 +234,8 @@ def parse_retry_after(value: str | None, *, now: float | datetime | None = None)
         seconds = when.timestamp() - now
     if not math.isfinite(seconds):
         return None
-    return max(0.0, seconds)
+    # a server may ask for a pause, not for eternity: a week is the most we honour
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
 def _lower_headers(headers: CIMultiDictProxy[str]) -> dict[str, str]:

@@ -57,7 +57,7 @@ async def poll_one(
         allow_private=rt.config.allow_private_networks,
     )
     report.feeds_polled += 1
-    first_poll = state.last_polled_at is None
+    first_poll = state.last_success_at is None
     new_items = 0
     if result.ok:
         if result.warning:
@@ -169,12 +169,14 @@ async def _process_new_entry(
             published=entry.published,
             partial=True,
         )
-        rt.store.add_article(identity, summary_only, alerted=False, now=now)
+        rt.store.add_article(identity, summary_only, alerted=False, now=now, same_text=False)
         return 1
     article = await load_article(rt, feed, entry)
     report.articles += 1
-    duplicate = not article.partial and rt.store.has_content(content_hash(article.text))
-    article_id, story_id = rt.store.add_article(identity, article, alerted=not duplicate, now=now)
+    duplicate = is_full_text(article) and rt.store.has_content(content_hash(article.text))
+    article_id, story_id = rt.store.add_article(
+        identity, article, alerted=not duplicate, now=now, same_text=is_full_text(article)
+    )
     if duplicate:
         log.info(
             "same text as a stored article, not alerted again", extra={"article_url": article.url}
@@ -183,6 +185,14 @@ async def _process_new_entry(
     for match in match_article(article, rt.rules, now=now):
         report.alerts += record_alert(rt, article_id, story_id, article, match, now)
     return 1
+
+
+# Shorter texts (empty ones, a caption) say too little to call two articles the same story.
+MIN_DUPLICATE_CHARS = 200
+
+
+def is_full_text(article: Article) -> bool:
+    return not article.partial and len(article.text) >= MIN_DUPLICATE_CHARS
 
 
 async def load_article(rt: Runtime, feed: FeedConfig, entry: Entry) -> Article:

@@ -64,6 +64,8 @@ feeds = Table(
     Column("etag", String(1024)),
     Column("last_modified", String(256)),
     Column("last_polled_at", DateTime(timezone=True)),
+    # a feed never read successfully is still on its first poll (first_poll_max_age applies)
+    Column("last_success_at", DateTime(timezone=True)),
     Column("next_poll_at", DateTime(timezone=True)),
     Column("last_status", Integer),
     Column("last_error", Text),
@@ -165,6 +167,7 @@ class FeedState:
     etag: str | None
     last_modified: str | None
     last_polled_at: datetime | None
+    last_success_at: datetime | None
     next_poll_at: datetime | None
     last_status: int | None
     last_error: str | None
@@ -269,6 +272,7 @@ class Store:
         }
         if result.ok:
             values.update(
+                last_success_at=now,
                 consecutive_failures=0,
                 last_error=None,
                 last_warning=result.warning,
@@ -304,12 +308,19 @@ class Store:
             )
 
     def add_article(
-        self, identity: str, article: Article, *, alerted: bool, now: datetime | None = None
+        self,
+        identity: str,
+        article: Article,
+        *,
+        alerted: bool,
+        now: datetime | None = None,
+        same_text: bool = True,
     ) -> tuple[int, int]:
-        """Store an article and file it under its story: returns (article id, story id)."""
+        """Store an article and file it under its story: returns (article id, story id).
+        With `same_text` false (an empty or partial text), the text identifies nothing."""
         now = now or utcnow()
         words = story_words(article.title)
-        text_hash = content_hash(article.text)
+        text_hash = content_hash(article.text) if same_text else None
         with self.engine.begin() as conn:
             story_id = self._find_story(conn, words, text_hash, now - STORY_WINDOW)
             article_id = _inserted_id(
@@ -344,13 +355,16 @@ class Store:
 
     @staticmethod
     def _find_story(
-        conn: Connection, words: frozenset[str], text_hash: str, since: datetime
+        conn: Connection, words: frozenset[str], text_hash: str | None, since: datetime
     ) -> int | None:
-        same_text = conn.scalar(
-            select(articles.c.story_id).where(articles.c.content_hash == text_hash).limit(1)
-        )
-        if same_text is not None:
-            return int(same_text)
+        if text_hash is not None:
+            same_text = conn.scalar(
+                select(articles.c.story_id)
+                .where(articles.c.content_hash == text_hash, articles.c.created_at >= since)
+                .limit(1)
+            )
+            if same_text is not None:
+                return int(same_text)
         if not words:
             return None
         shared = func.count().label("shared")
@@ -666,6 +680,7 @@ def _feed_state(r: Any) -> FeedState:
         r["etag"],
         r["last_modified"],
         as_utc(r["last_polled_at"]),
+        as_utc(r["last_success_at"]),
         as_utc(r["next_poll_at"]),
         r["last_status"],
         r["last_error"],

@@ -56,7 +56,9 @@ FEED = FeedConfig("https://news.example/rss", timedelta(minutes=10), (), timedel
 
 
 def state(failures: int = 0) -> FeedState:
-    return FeedState(1, FEED.url, FEED.url, None, None, None, None, None, None, None, failures, 0)
+    return FeedState(
+        1, FEED.url, FEED.url, None, None, None, None, None, None, None, None, failures, 0
+    )
 
 
 @pytest.mark.parametrize(
@@ -256,3 +258,73 @@ async def test_a_story_in_two_feeds_polled_at_once_is_fetched_once(tmp_path, cap
     assert [path for path, _ in server.seen].count("/story") == 1
     assert report.articles == 1 and report.alerts == 1
     assert "entry failed" not in caplog.text
+
+
+async def test_articles_without_text_are_not_duplicates_of_each_other(tmp_path):
+    items = [
+        ("a", "Ceasefire agreed in Sudan", ""),
+        ("b", "UN envoy travels to Moscow for talks", ""),
+        ("c", "Yemen truce takes hold in Hodeidah", ""),
+    ]
+    async with local_server() as server:
+        server.routes["/rss"] = feed_response(rss(*items, link_base=server.url("")))  # pages 404
+        async with open_runtime(write_config(tmp_path, [server.url("/rss")])) as rt:
+            report = await run_cycle(rt)
+            alerted = sorted(a.article_url.rsplit("/", 1)[1] for a in rt.store.alerts_after(0))
+    assert report.articles == 3 and alerted == ["a", "b", "c"]
+
+
+async def test_hostile_retry_after_is_capped_not_fatal(tmp_path):
+    hooks = await WebhookSink(status=429, headers_out={"Retry-After": "300000000000"}).start()
+    try:
+        async with local_server() as server:
+            server.routes["/rss"] = feed_response(rss(("a", "Truce agreed", "A truce was agreed.")))
+            server.routes["/down"] = respond_status(503, **{"Retry-After": "300000000000"})
+            config = write_config(
+                tmp_path,
+                [server.url("/rss"), server.url("/down")],
+                f"""\
+                subscriptions:
+                  - name: desk
+                    webhook: {{url: "{hooks.url}/desk"}}
+                    rules: [ceasefire]
+                """,
+            )
+            async with open_runtime(config) as rt:
+                report = await run_cycle(rt)
+                states = {s.url.rsplit("/", 1)[1]: s for s in rt.store.feed_states()}
+                [entry] = rt.store.outbox_entries(("pending",))
+    finally:
+        await hooks.stop()
+    assert report.feeds_polled == 2 and report.delivery_failures == 1
+    assert states["down"].consecutive_failures == 1
+    assert states["down"].next_poll_at - states["down"].last_polled_at <= timedelta(days=7)
+    assert entry.attempts == 1 and entry.next_attempt_at - entry.created_at <= timedelta(days=7)
+
+
+async def test_first_poll_age_limit_holds_when_the_first_poll_failed(tmp_path):
+    old = format_datetime(datetime.now(UTC) - timedelta(days=30))
+    status = {"code": 503}
+
+    async def flaky(_request: web.Request) -> web.Response:
+        if status["code"] != 200:
+            return web.Response(status=status["code"])
+        body = rss(("old", "Truce agreed", "A truce was agreed.")).replace(
+            format_datetime(datetime.now(UTC))[:16], old[:16]
+        )
+        return web.Response(text=body, content_type="application/rss+xml")
+
+    async with local_server() as server:
+        server.routes["/rss"] = flaky
+        async with open_runtime(write_config(tmp_path, [server.url("/rss")])) as rt:
+            await run_cycle(rt)
+            status["code"] = 200
+            report = await run_cycle(rt, poll_all=True)
+    assert report.alerts == 0  # a month-old story is not news on the feed's first good poll
+
+
+def respond_status(status: int, **headers: str):
+    async def handler(_request: web.Request) -> web.Response:
+        return web.Response(status=status, headers=headers)
+
+    return handler
