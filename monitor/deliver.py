@@ -13,42 +13,67 @@ from datetime import datetime, timedelta
 
 from monitor.config import SubscriptionConfig
 from monitor.fetch import MAX_RETRY_AFTER
-from monitor.models import DeliveryResult, Digest
+from monitor.models import DeliveryResult, Digest, Message
 from monitor.notify import EmailNotifier, Notifier, WebhookNotifier
-from monitor.render import RenderError, render_digest
+from monitor.render import RenderError, make_environment, render_digest
 from monitor.runtime import CycleReport, Runtime
 
 log = logging.getLogger("monitor.deliver")
 
 MAX_DELIVERY_ATTEMPTS = 8
+# A digest holds at most this many alerts; more go out as several digests in the same cycle.
+MAX_DIGEST_ALERTS = 100
 DELIVERY_BACKOFF_BASE = timedelta(seconds=30)
 DELIVERY_BACKOFF_CAP = timedelta(hours=1)
 
 
 def build_digests(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
-    """Each subscription whose schedule is due gets one digest of its new alerts in the outbox."""
+    """Each subscription whose schedule is due gets its new alerts in the outbox: one digest,
+    or several of at most MAX_DIGEST_ALERTS after a busy day or a long outage."""
     for sub in rt.config.subscriptions:
         cursor, since = rt.store.subscription_state(sub.name, now)
         if not sub.schedule.is_due(since, now):
             continue
         alerts = rt.store.alerts_after(cursor)
-        wanted = tuple(a for a in alerts if sub.wants(a.match.rule, a.tags))
+        wanted = [a for a in alerts if sub.wants(a.match.rule, a.tags)]
         if not wanted:
-            rt.store.advance_subscription(sub.name, alerts[-1].id if alerts else cursor, now)
+            last = alerts[-1].id if alerts else cursor
+            rt.store.advance_subscription(sub.name, last, now, expected=cursor)
             continue
-        digest = Digest(sub.name, wanted, now)
-        try:
-            message = render_digest(rt.templates, digest)
-        except RenderError as exc:
-            log.error("%s", exc, extra={"subscription": sub.name})
-            continue  # the alerts stay pending: fixing the template sends them
-        key = rt.store.enqueue_digest(sub.name, [a.id for a in wanted], alerts[-1].id, message, now)
-        report.digests += 1
-        log.info(
-            "digest queued: %d alerts",
-            len(wanted),
-            extra={"subscription": sub.name, "delivery_id": key},
-        )
+        for start in range(0, len(wanted), MAX_DIGEST_ALERTS):
+            chunk = wanted[start : start + MAX_DIGEST_ALERTS]
+            final = start + MAX_DIGEST_ALERTS >= len(wanted)
+            # the final digest also moves the cursor past the alerts nobody here wants
+            moved_to = alerts[-1].id if final else chunk[-1].id
+            message = _render(rt, Digest(sub.name, tuple(chunk), now))
+            if message is None:
+                break  # the alerts stay pending: fixing the template sends them
+            key = rt.store.enqueue_digest(
+                sub.name, [a.id for a in chunk], moved_to, message, now, expected=cursor
+            )
+            extra = {"subscription": sub.name, "delivery_id": key}
+            if key is None:
+                log.info("another worker queued this digest", extra=extra)
+                break
+            cursor = moved_to
+            report.digests += 1
+            log.info("digest queued: %d alerts", len(chunk), extra=extra)
+
+
+def _render(rt: Runtime, digest: Digest) -> Message | None:
+    """Render with the operator's templates; if they fail, with the shipped ones, so that a
+    template mistake delays no alert. None only if even the shipped templates fail."""
+    try:
+        return render_digest(rt.templates, digest)
+    except RenderError as exc:
+        log.error("%s", exc, extra={"subscription": digest.subscription})
+    if rt.config.templates_dir is None:
+        return None
+    try:
+        return render_digest(make_environment(None), digest)
+    except RenderError as exc:
+        log.error("%s", exc, extra={"subscription": digest.subscription})
+        return None
 
 
 def notifier_for(rt: Runtime, sub: SubscriptionConfig) -> Notifier:

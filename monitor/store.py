@@ -507,11 +507,17 @@ class Store:
         cursor: int,
         message: Message,
         now: datetime | None = None,
-    ) -> str:
-        """Write a digest to the outbox and move the subscription past its alerts, atomically."""
+        *,
+        expected: int | None = None,
+    ) -> str | None:
+        """Write a digest to the outbox and move the subscription's cursor past its alerts,
+        atomically. With `expected`, only if the cursor is still there: when another worker
+        queued this digest first, nothing is written and None comes back."""
         now = now or utcnow()
         key = f"msg_{uuid.uuid4().hex}"
         with self.engine.begin() as conn:
+            if not self._move_cursor(conn, subscription, expected, cursor, now):
+                return None
             conn.execute(
                 insert(outbox).values(
                     key=key,
@@ -526,21 +532,24 @@ class Store:
                     created_at=now,
                 )
             )
-            conn.execute(
-                update(subscriptions)
-                .where(subscriptions.c.name == subscription)
-                .values(cursor=cursor, last_digest_at=now)
-            )
         return key
 
-    def advance_subscription(self, subscription: str, cursor: int, now: datetime) -> None:
-        """A due period with nothing this subscription wants: skip its alerts, restart the clock."""
+    def advance_subscription(
+        self, subscription: str, cursor: int, now: datetime, *, expected: int | None = None
+    ) -> bool:
+        """A due period with nothing this subscription wants: skip its alerts, restart the clock
+        (with `expected`, only if no other worker moved the cursor meanwhile)."""
         with self.engine.begin() as conn:
-            conn.execute(
-                update(subscriptions)
-                .where(subscriptions.c.name == subscription)
-                .values(cursor=cursor, last_digest_at=now)
-            )
+            return self._move_cursor(conn, subscription, expected, cursor, now)
+
+    @staticmethod
+    def _move_cursor(
+        conn: Connection, subscription: str, expected: int | None, cursor: int, now: datetime
+    ) -> bool:
+        query = update(subscriptions).where(subscriptions.c.name == subscription)
+        if expected is not None:  # compare and set: workers sharing a database never both win
+            query = query.where(subscriptions.c.cursor == expected)
+        return bool(conn.execute(query.values(cursor=cursor, last_digest_at=now)).rowcount)
 
     def due_deliveries(
         self, now: datetime | None = None, lease: timedelta = timedelta(minutes=5)

@@ -239,3 +239,36 @@ async def test_retry_is_the_same_message(config, webhook_sink):
         await run_cycle(rt, now=datetime.now(UTC) + timedelta(hours=2))
     first, second = webhook_sink.hooks
     assert first.body == second.body
+
+
+async def test_a_flood_of_alerts_goes_out_in_several_digests(config, webhook_sink):
+    from monitor.deliver import MAX_DIGEST_ALERTS
+    from monitor.models import Article, Match
+
+    async with open_runtime(config) as rt:
+        for n in range(MAX_DIGEST_ALERTS * 2 + 5):
+            article = Article(
+                url=f"https://example.org/{n}", title=f"Ceasefire {n}", text="A truce."
+            )
+            article_id, _ = rt.store.add_article(f"https://example.org/{n}", article, alerted=True)
+            rt.store.add_alert(
+                article_id, Match("ceasefire", "Ceasefire mentioned", "medium"), ("humanitarian",)
+            )
+        report = await run_cycle(rt)
+    assert report.digests == 6  # three for each subscription
+    sizes = [len(hook.json()["alerts"]) for hook in webhook_sink.hooks]
+    assert sizes == [MAX_DIGEST_ALERTS, MAX_DIGEST_ALERTS, 5 + 3]  # and the seed story's three
+
+
+async def test_a_broken_operator_template_falls_back_to_the_shipped_ones(
+    seed_site, smtp_sink, webhook_sink, write_config, environ, tmp_path
+):
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "subject.txt.j2").write_text("{{ no_such_variable.boom }}")
+    text = config_text(
+        [f"{seed_site}/rss"], smtp_sink.port, webhook_sink.url, extra="templates: tpl\n"
+    )
+    async with open_runtime(load_config(write_config(text), environ)) as rt:
+        report = await run_cycle(rt)
+    assert report.delivered == 2
+    assert smtp_sink.mails[0].message["Subject"].startswith("3 alerts:")

@@ -239,3 +239,23 @@ def test_opening_a_store_twice_migrates_once(database_url):
         assert [f.url for f in store.feed_states()] == ["https://example.org/rss"]
     finally:
         store.close()
+
+
+def test_only_one_worker_queues_a_digest(database_url):
+    first, second = Store(database_url), Store(database_url)
+    try:
+        cursor, _ = first.subscription_state("desk", NOW)
+        alert_id = first.add_alert(add_article(first), MATCH, (), now=NOW)
+        # both workers read cursor 0 and render the same digest; only one may queue it
+        won = first.enqueue_digest(
+            "desk", [alert_id], alert_id, Message("s", "t", "h"), NOW, expected=cursor
+        )
+        lost = second.enqueue_digest(
+            "desk", [alert_id], alert_id, Message("s", "t", "h"), NOW, expected=cursor
+        )
+        assert won is not None and lost is None
+        assert first.outbox_counts() == {"pending": 1}
+        assert not second.advance_subscription("desk", alert_id, NOW, expected=cursor)
+    finally:
+        first.close()
+        second.close()

@@ -21,6 +21,8 @@ from monitor.timeutil import utcnow
 
 # A digest shows the sentences that explain a match; more than this is noise.
 MAX_SNIPPETS = 3
+# ...and at most this much of each.
+MAX_SNIPPET_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -102,30 +104,52 @@ def explain(rule: CompiledRule, doc: Document, evidence: Evidence) -> Match:
                 break
     chosen.sort()
     snippet_of = {sentence: i for i, sentence in enumerate(chosen)}
-    shown = {h for h in evidence.hits if doc.tokens[h[1]].sentence in snippet_of}
-    hits: list[Hit] = []
-    for term, start, end in sorted(shown, key=lambda h: (h[1], h[2], h[0])):
-        sentence = doc.tokens[start].sentence
+    shown = sorted(
+        {h for h in evidence.hits if doc.tokens[h[1]].sentence in snippet_of},
+        key=lambda h: (h[1], h[2], h[0]),
+    )
+    # char spans of the hits, relative to their sentence
+    spans = [
+        (term, doc.tokens[start].sentence, doc.tokens[start].start, doc.tokens[end - 1].end)
+        for term, start, end in shown
+    ]
+    snippets: list[str] = []
+    shifts: dict[int, tuple[int, int, int]] = {}  # sentence -> (window start, end, prefix length)
+    for sentence in chosen:
         base = doc.sentences[sentence].start
-        first, last = doc.tokens[start], doc.tokens[end - 1]
-        hits.append(
-            Hit(
-                term,
-                doc.text[first.start : last.end],
-                snippet_of[sentence],
-                first.start - base,
-                last.end - base,
+        text = doc.sentence_text(sentence)
+        first = min((a - base for _, s, a, _ in spans if s == sentence), default=0)
+        window_start, window_end, snippet = _window(text, first)
+        snippets.append(snippet)
+        shifts[sentence] = (base + window_start, base + window_end, 1 if window_start else 0)
+    hits: list[Hit] = []
+    for term, sentence, start, end in spans:
+        window_start, window_end, prefix = shifts[sentence]
+        if start >= window_start and end <= window_end:
+            offset = window_start - prefix
+            hits.append(
+                Hit(term, doc.text[start:end], snippet_of[sentence], start - offset, end - offset)
             )
-        )
     return Match(
         rule=rule.id,
         title=rule.title,
         severity=rule.spec.severity,
         figures=figures,
         captures=captures,
-        snippets=tuple(doc.sentence_text(s) for s in chosen),
+        snippets=tuple(snippets),
         hits=tuple(hits),
     )
+
+
+def _window(text: str, first_hit: int) -> tuple[int, int, str]:
+    """A sentence as a snippet: whole when short, else MAX_SNIPPET_CHARS around its first hit,
+    with an ellipsis where it was cut (a page without full stops is one endless "sentence")."""
+    if len(text) <= MAX_SNIPPET_CHARS:
+        return 0, len(text), text
+    start = max(0, min(first_hit - MAX_SNIPPET_CHARS // 3, len(text) - MAX_SNIPPET_CHARS))
+    end = start + MAX_SNIPPET_CHARS
+    snippet = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+    return start, end, snippet
 
 
 def _figures(evidence: Evidence) -> tuple[Figure, ...]:

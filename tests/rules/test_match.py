@@ -139,3 +139,15 @@ def test_a_ceasefire_only_in_the_newsletter_box_is_no_match(shipped_rules):
         text=extracted.text,
     )
     assert match_article(article, shipped_rules) == []
+
+
+def test_an_endless_sentence_is_cut_around_its_hits(shipped_rules):
+    filler = "and the talks went on " * 60
+    text = f"{filler}until a ceasefire was agreed {filler}"
+    [match] = match_article(
+        Article(url="https://example.org/a", title="", text=text), shipped_rules
+    )
+    [snippet] = match.snippets
+    assert len(snippet) <= 502 and snippet.startswith("…") and snippet.endswith("…")
+    [hit] = match.hits
+    assert snippet[hit.start : hit.end] == hit.text == "ceasefire"
