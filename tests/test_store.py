@@ -259,3 +259,20 @@ def test_only_one_worker_queues_a_digest(database_url):
     finally:
         first.close()
         second.close()
+
+
+@pytest.mark.parametrize(
+    "first, second, same",
+    [
+        ("UN Syria peace envoy travels to Moscow", "UN envoy for Syria travels to Moscow for talks", True),
+        ("Gaza ceasefire takes effect at dawn", "Ceasefire takes effect in Gaza at dawn", True),
+        ("UN envoy travels to Moscow", "UN envoy travels to Kyiv", False),
+        ("Gaza ceasefire agreed", "Gaza ceasefire collapses", False),
+        ("Floods displace 40,000 in Sudan", "Floods displace 65,000 in Sudan", True),
+    ],
+)
+def test_story_headlines(first, second, same):
+    from monitor.stories import same_story, story_words
+
+    a, b = story_words(first), story_words(second)
+    assert same_story(len(a & b), len(a), len(b)) is same
