@@ -264,7 +264,11 @@ def test_only_one_worker_queues_a_digest(database_url):
 @pytest.mark.parametrize(
     "first, second, same",
     [
-        ("UN Syria peace envoy travels to Moscow", "UN envoy for Syria travels to Moscow for talks", True),
+        (
+            "UN Syria peace envoy travels to Moscow",
+            "UN envoy for Syria travels to Moscow for talks",
+            True,
+        ),
         ("Gaza ceasefire takes effect at dawn", "Ceasefire takes effect in Gaza at dawn", True),
         ("UN envoy travels to Moscow", "UN envoy travels to Kyiv", False),
         ("Gaza ceasefire agreed", "Gaza ceasefire collapses", False),

@@ -60,7 +60,8 @@ _QUALIFIERS: dict[str, list[tuple[str, ...]]] = {}
 for _phrase in (
     "at least, more than, over, nearly, almost, about, around, some, up to, approximately, "
     "roughly, an estimated, estimated, at most, fewer than, less than, upwards of, as many as, "
-    "close to, just over, just under, in excess of, well over, an additional, another, a further"
+    "close to, just over, just under, in excess of, well over, an additional, another, a further, "
+    "between"
 ).split(", "):
     _QUALIFIERS.setdefault(_phrase.split()[0], []).append(tuple(_phrase.split()))
 for _options in _QUALIFIERS.values():
@@ -96,7 +97,9 @@ _YEAR_WORDS = frozenset(
 )
 # "The number of displaced people rose to 40,000": verbs that hand a tally its value.
 _TALLY_VERBS = frozenset("to at reached hit topped exceeded passed surpassed stood".split())
-_AUXILIARIES = frozenset("have has had were was been are is being got".split())
+_AUXILIARIES = frozenset(
+    "have has had were was been are is be being got may might could would will should can".split()
+)
 _CURRENCY_SIGNS = "$€£¥₹₽₺₪"
 
 
@@ -131,12 +134,32 @@ def _numbers_in(doc: Document, lo: int, hi: int) -> list[NumberSpan]:
             i += 1
             continue
         end, value, approximate = core
+        second = _range_end(doc, qualifier_end, end, hi)
+        if second is not None:  # "10,000-15,000", "between 200 and 300": the lower bound
+            end, approximate = second, True
         if _is_count(doc, qualifier_end, end, hi, lo):
             text = doc.text[doc.tokens[qualifier_end].start : doc.tokens[end - 1].end]
             qualifier = " ".join(t.norm for t in doc.tokens[i:qualifier_end]) or None
             found.append(NumberSpan(i, end, value, text, qualifier, approximate))
         i = end
     return found
+
+
+def _range_end(doc: Document, start: int, end: int, hi: int) -> int | None:
+    """Where "A-B" or "between A and B" ends, when the number [start, end) opens a range."""
+    if end >= hi:
+        return None
+    joiner = doc.text[doc.tokens[end - 1].end : doc.tokens[end].start]
+    after = end
+    before = doc.tokens[start - 1].norm if start > 0 else ""
+    if before == "from":
+        return None  # "rose from 20,000 to 40,000" is a change, and 40,000 the news
+    if doc.tokens[end].norm == "to" or (doc.tokens[end].norm == "and" and before == "between"):
+        after = end + 1
+    elif not re.fullmatch(r"\s*[-–—]\s*", joiner):
+        return None
+    core = _core_number(doc, after, hi)
+    return core[0] if core is not None else None
 
 
 def figures_near(
@@ -162,11 +185,19 @@ def figures_near(
         if number.start - 1 in casualties:
             continue  # "killed 400,000 people": the number is the casualty word's object
         noun_end = people_phrase_end(doc, number.end, hi)
+        if _casualty_follows(doc, noun_end or number.end, hi, casualties):
+            continue  # "300 were killed", "300 people dead": a death toll
         for trigger in triggers:
             if _tied(doc, number, noun_end, trigger, within, casualties):
                 results.append((number, trigger))
                 break
     return results
+
+
+def _casualty_follows(doc: Document, i: int, hi: int, casualties: set[int]) -> bool:
+    while i < hi and doc.tokens[i].norm in _AUXILIARIES:
+        i += 1
+    return i in casualties
 
 
 def to_figure(number: NumberSpan) -> Figure:
@@ -197,7 +228,14 @@ def _tied(
 ) -> bool:
     t_start, t_end = trigger
     if t_end == number.start or t_start == number.end:
-        return not _unit_follows(doc, number.end)  # "displaced 40,000" / "40,000 displaced"
+        # "displaced 40,000" / "40,000 displaced", not "displaced; 300 were..."
+        left, right = (
+            (trigger, (number.start, number.end))
+            if t_end == number.start
+            else ((number.start, number.end), trigger)
+        )
+        between = doc.text[doc.tokens[left[1] - 1].end : doc.tokens[right[0]].start]
+        return between.isspace() and not _unit_follows(doc, number.end)
     if noun_end is None:
         # "2,400 had been displaced": the number is the subject of the trigger
         between = [t.norm for t in doc.tokens[number.end : t_start]]
@@ -349,15 +387,15 @@ def _is_count(doc: Document, start: int, end: int, hi: int, lo: int) -> bool:
             if prev in _YEAR_WORDS or people_phrase_end(doc, end, hi, modifiers=0) is None:
                 return False
     before = text[max(0, first.start - 4) : first.start]
-    if any(sign in before for sign in _CURRENCY_SIGNS) or before.rstrip().endswith((":", "+")):
-        return False  # "$40,000", "US$ 5m", "10:30", "+44 ..."
+    if any(sign in before for sign in _CURRENCY_SIGNS) or before.endswith((":", "+")):
+        return False  # "$40,000", "US$ 5m", "10:30", "+44 ..." (not "Sudan: 45,000 people")
     after = text[last.end : last.end + 3]
     if after.lstrip().startswith(("%", ":")) or re.match(r"[-/.]\d", after):
         return False  # "40%", "10:30", "30/9", "555-1234"
     prev = doc.tokens[start - 1].norm if start > lo else ""
     nxt = doc.tokens[end].norm if end < hi else ""
-    if prev in _MONTHS or nxt in _MONTHS:
-        return False  # "30 September", "September 30"
+    if (prev in _MONTHS or nxt in _MONTHS) and _day_of_month(doc, start, end, lo, hi):
+        return False  # "30 September", "September 30" (not "By June, 80,000 people")
     if prev in ("aged", "age", "ages") or nxt in ("year", "years") and _old_follows(doc, end, hi):
         return False  # "aged 40", "40 years old", "40-year-old"
     if nxt in ("usd", "eur", "gbp", "dollars", "euros", "pounds") or prev in (
@@ -372,6 +410,21 @@ def _is_count(doc: Document, start: int, end: int, hi: int, lo: int) -> bool:
     ):
         return False  # a run of digit groups: phone numbers, codes
     return True
+
+
+def _day_of_month(doc: Document, start: int, end: int, lo: int, hi: int) -> bool:
+    """A plain 1-31 written right beside a month name, with nothing but a space between."""
+    if end != start + 1 or not doc.tokens[start].norm.isdigit():
+        return False
+    if not 1 <= int(doc.tokens[start].norm) <= 31:
+        return False
+    neighbours = [(start - 1, start)] if start > lo else []
+    neighbours += [(start, end)] if end < hi else []
+    for a, b in neighbours:
+        month = doc.tokens[a] if a < start else doc.tokens[b]
+        if month.norm in _MONTHS and doc.text[doc.tokens[a].end : doc.tokens[b].start].isspace():
+            return True
+    return False
 
 
 def _old_follows(doc: Document, i: int, hi: int) -> bool:

@@ -75,6 +75,41 @@ def figures(text: str, within: int = 8) -> list[tuple[int, str, str | None, bool
             "The agency said 2,400 were registered and later displaced.",
             [],
         ),  # not the verb's subject
+        ("Officials said 2000 people were displaced by the floods.", [(2000, "2000", None, False)]),
+        (
+            "The number of displaced people rose to 40,000 on Friday.",
+            [(40000, "40,000", None, False)],
+        ),
+        (
+            "The total number of people uprooted has reached 1.1 million.",
+            [(1100000, "1.1 million", None, False)],
+        ),
+        ("The number of displaced people rose by 5% to 2015 levels.", []),
+        # colons, months beside counts, ranges
+        ("Sudan: 45,000 people displaced in a week", [(45000, "45,000", None, False)]),
+        ("Gaza war: 1.9 million displaced, UN says", [(1900000, "1.9 million", None, False)]),
+        (
+            "Since October, 1.9 million people have been displaced.",
+            [(1900000, "1.9 million", None, False)],
+        ),
+        ("By June, 80,000 people had been displaced.", [(80000, "80,000", None, False)]),
+        (
+            "Officials warned that 50,000 may be displaced by the dam.",
+            [(50000, "50,000", None, False)],
+        ),
+        (
+            "Between 10,000-15,000 people have been displaced.",
+            [(10000, "10,000-15,000", "between", True)],
+        ),
+        ("Fighting displaced 200 to 300 families.", [(200, "200 to 300", None, True)]),
+        (
+            "The number of displaced people rose from 20,000 to 40,000.",
+            [(40000, "40,000", None, False)],
+        ),
+        ("Between 200 and 300 families were displaced.", [(200, "200 and 300", "between", True)]),
+        # a death toll beside the trigger is not its figure
+        ("Some 2,400 had been displaced; 300 were killed.", [(2400, "2,400", "some", False)]),
+        ("Thousands of people were displaced, 300 were killed.", [(1000, "Thousands", None, True)]),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )
