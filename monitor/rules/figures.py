@@ -229,17 +229,15 @@ def _tied(
     t_start, t_end = trigger
     if t_end == number.start or t_start == number.end:
         # "displaced 40,000" / "40,000 displaced", not "displaced; 300 were..."
-        left, right = (
-            (trigger, (number.start, number.end))
-            if t_end == number.start
-            else ((number.start, number.end), trigger)
+        left_end, right_start = (
+            (t_end, number.start) if t_end == number.start else (number.end, t_start)
         )
-        between = doc.text[doc.tokens[left[1] - 1].end : doc.tokens[right[0]].start]
-        return between.isspace() and not _unit_follows(doc, number.end)
+        gap = doc.text[doc.tokens[left_end - 1].end : doc.tokens[right_start].start]
+        return gap.isspace() and not _unit_follows(doc, number.end)
     if noun_end is None:
         # "2,400 had been displaced": the number is the subject of the trigger
-        between = [t.norm for t in doc.tokens[number.end : t_start]]
-        if 0 < len(between) <= 2 and all(word in _AUXILIARIES for word in between):
+        words = [t.norm for t in doc.tokens[number.end : t_start]]
+        if 0 < len(words) <= 2 and all(word in _AUXILIARIES for word in words):
             return True
         return _tally(doc, number, trigger, within, casualties)
     if t_start >= number.start and t_end <= noun_end:
