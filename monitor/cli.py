@@ -390,7 +390,7 @@ def digest_preview(name: str, config_path: Path, out: Path | None) -> None:
     Example: monitor digest preview humanitarian-desk --out preview.html
     """
     from monitor.models import Digest
-    from monitor.render import make_environment, render_digest
+    from monitor.render import RenderError, make_environment, render_digest
     from monitor.store import Store
     from monitor.timeutil import utcnow
 
@@ -405,7 +405,12 @@ def digest_preview(name: str, config_path: Path, out: Path | None) -> None:
     if not alerts:
         click.echo(f"no pending alerts for {name}")
         return
-    message = render_digest(make_environment(config.templates_dir), Digest(name, alerts, utcnow()))
+    try:
+        message = render_digest(
+            make_environment(config.templates_dir), Digest(name, alerts, utcnow())
+        )
+    except RenderError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"Subject: {message.subject}\n\n{message.text}")
     if out:
         out.write_text(message.html, encoding="utf-8")

@@ -32,6 +32,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+# No publisher wants to be polled more often than this.
+MIN_INTERVAL = timedelta(minutes=1)
+
+
 def _duration(value: str | None) -> str | None:
     if value is not None:
         parse_duration(value)
@@ -44,7 +48,14 @@ class FeedModel(_Strict):
     tags: list[str] = []
     first_poll_max_age: str | None = None
 
-    _check_interval = field_validator("interval", "first_poll_max_age")(_duration)
+    _check_age = field_validator("first_poll_max_age")(_duration)
+
+    @field_validator("interval")
+    @classmethod
+    def _polite_interval(cls, value: str) -> str:
+        if parse_duration(value) < MIN_INTERVAL:
+            raise ValueError(f"interval {value} is too short: poll a feed at most once a minute")
+        return value
 
 
 class SmtpModel(_Strict):
@@ -299,6 +310,16 @@ def _resolve(
             )
         )
     default_age = parse_duration(model.first_poll_max_age)
+    first_seen: dict[str, int] = {}
+    for i, f in enumerate(model.feeds):
+        if f.url in first_seen:
+            problems.append(
+                locator.problem(
+                    ("feeds", i, "url"),
+                    f"feed {f.url} is listed twice (first as feeds.{first_seen[f.url]})",
+                )
+            )
+        first_seen.setdefault(f.url, i)
     feeds = tuple(
         FeedConfig(
             f.url,

@@ -93,7 +93,8 @@ async def _entry_article(
         url=entry.url or entry.guid or "",
         title=entry.title,
         summary=entry.summary,
-        text=plain_text(entry.content) if entry.content else "",
+        # as in the worker, the summary stands in for the text when the feed has no full text
+        text=plain_text(entry.content) if entry.content else entry.summary,
         published=entry.published,
     )
     if not (fetch_pages and entry.url):

@@ -13,9 +13,10 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.config import Config
-from monitor.errors import RuleError
+from monitor.errors import LocatedError
 from monitor.pipeline import Runtime, open_runtime, run_cycle
 from monitor.rules.load import load_rules, rule_files
+from monitor.runtime import check_subscribed_rules
 from monitor.timeutil import utcnow
 
 log = logging.getLogger("monitor.scheduler")
@@ -49,11 +50,13 @@ class RuleWatcher:
             return False
         self.stamp = stamp
         try:
-            rt.rules = load_rules(self.paths)
-        except RuleError as exc:
+            rules = load_rules(self.paths)
+            check_subscribed_rules(rt.config, rules)
+        except LocatedError as exc:  # invalid rules, or a subscribed rule gone
             for problem in exc.problems:
                 log.error("rules not reloaded: %s", problem)
             return False
+        rt.rules = rules
         log.info("rules reloaded: %d rules active", len(rt.rules.rules))
         return True
 

@@ -57,15 +57,37 @@ def load_yaml(text: str, path: str) -> tuple[Any, Locator, list[Problem]]:
         return None, locator, [Problem(path, line, col, f"invalid YAML: {exc.problem or exc}")]
     except yaml.YAMLError as exc:
         return None, locator, [Problem(path, 1, 1, f"invalid YAML: {exc}")]
+    except RecursionError:
+        return None, locator, [Problem(path, 1, 1, "invalid YAML: nested too deeply")]
     if node is None:
         return None, locator, []
     problems: list[Problem] = []
-    data = _build(node, (), locator, problems)
+    try:
+        data = _build(node, (), locator, problems, set())
+    except RecursionError:
+        return None, locator, [Problem(path, 1, 1, "invalid YAML: nested too deeply")]
     return data, locator, problems
 
 
-def _build(node: yaml.Node, at: PathKey, locator: Locator, problems: list[Problem]) -> Any:
+def _build(
+    node: yaml.Node, at: PathKey, locator: Locator, problems: list[Problem], seen: set[int]
+) -> Any:
     locator.values[at] = _mark(node)
+    if isinstance(node, yaml.CollectionNode):
+        # an alias is the same node met twice: refused, since nested aliases expand
+        # exponentially ("billion laughs") and plain config and rules never need them
+        if id(node) in seen:
+            line, col = _mark(node)
+            problems.append(
+                Problem(
+                    locator.path,
+                    line,
+                    col,
+                    "YAML anchors and aliases (&name, *name) are not supported",
+                )
+            )
+            return None
+        seen.add(id(node))
     if node.tag not in _SAFE_TAGS:
         line, col = _mark(node)
         problems.append(Problem(locator.path, line, col, f"unsupported YAML tag {node.tag}"))
@@ -82,10 +104,12 @@ def _build(node: yaml.Node, at: PathKey, locator: Locator, problems: list[Proble
                 line, col = _mark(key_node)
                 problems.append(Problem(locator.path, line, col, f"duplicate key '{key}'"))
             locator.keys[at + (key,)] = _mark(key_node)
-            result[key] = _build(value_node, at + (key,), locator, problems)
+            result[key] = _build(value_node, at + (key,), locator, problems, seen)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, at + (i,), locator, problems) for i, item in enumerate(node.value)]
+        return [
+            _build(item, at + (i,), locator, problems, seen) for i, item in enumerate(node.value)
+        ]
     return _scalar(node)
 
 

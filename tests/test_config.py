@@ -185,3 +185,25 @@ async def test_unknown_subscribed_rule_stops_the_start(write_config, tmp_path):
     [problem] = info.value.problems
     assert (problem.line, problem.col) == (6, 24)
     assert problem.message == "subscription 'desk': unknown rule 'cease-fire'"
+
+
+def test_duplicate_feeds_and_hasty_intervals(write_config):
+    assert problems(
+        write_config,
+        """\
+        feeds:
+          - url: https://example.org/rss
+          - url: https://example.org/rss
+            interval: 10s
+        """,
+    ) == [
+        "4:15: feeds.1.interval: interval 10s is too short: poll a feed at most once a minute",
+    ]
+    assert problems(
+        write_config,
+        """\
+        feeds:
+          - url: https://example.org/rss
+          - url: https://example.org/rss
+        """,
+    ) == ["3:10: feed https://example.org/rss is listed twice (first as feeds.0)"]

@@ -46,7 +46,7 @@ async def test_worker_delivers_then_stops_on_sigterm(
 def test_rule_watcher_applies_valid_changes_and_keeps_the_last_good_set(tmp_path, caplog):
     folder = tmp_path / "rules"
     shutil.copytree(rules_dir(), folder)
-    runtime = SimpleNamespace(rules=load_rules([folder]))
+    runtime = SimpleNamespace(rules=load_rules([folder]), config=SimpleNamespace(subscriptions=()))
     watcher = RuleWatcher((folder,))
     assert watcher.check(runtime) is False
 
@@ -61,3 +61,25 @@ def test_rule_watcher_applies_valid_changes_and_keeps_the_last_good_set(tmp_path
         assert watcher.check(runtime) is False
     assert runtime.rules is good
     assert f"{extra}:4:5: unknown key 'oops' in rules.0" in caplog.text
+
+
+def test_a_reload_that_drops_a_subscribed_rule_is_refused(tmp_path, write_config, caplog):
+    from monitor.config import load_config
+
+    folder = tmp_path / "rules"
+    shutil.copytree(rules_dir(), folder)
+    config = load_config(
+        write_config(
+            f"rules: {folder}\nfeeds: [{{url: 'https://example.org/rss'}}]\n"
+            "subscriptions:\n  - name: desk\n    webhook: {url: 'https://example.org/h'}\n"
+            "    rules: [envoy-travel]\n"
+        ),
+        {},
+    )
+    runtime = SimpleNamespace(rules=load_rules([folder]), config=config)
+    watcher = RuleWatcher((folder,))
+    (folder / "diplomacy.yaml").unlink()
+    with caplog.at_level(logging.ERROR, logger="monitor.scheduler"):
+        assert watcher.check(runtime) is False
+    assert "envoy-travel" in runtime.rules.ids
+    assert "subscription 'desk': unknown rule 'envoy-travel'" in caplog.text

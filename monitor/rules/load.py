@@ -88,7 +88,11 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
                         loc + ("key",), "key: only applies with alert: new-figure", key=True
                     )
                 )
-            node = compiler.node(rule.match, loc + ("match",))
+            try:
+                node = compiler.node(rule.match, loc + ("match",))
+            except RecursionError:
+                problems.append(locator.problem(loc + ("match",), "rule nests nodes too deeply"))
+                continue
             compiled.append(CompiledRule(rule, node, str(file)))
     if problems:
         raise RuleError(problems)

@@ -168,3 +168,12 @@ def test_case_exact_terms(tmp_path):
         """)
     )
     assert all(r.passed for r in run_examples(load_rules([tmp_path])))
+
+
+def test_yaml_alias_bombs_are_refused_quickly(tmp_path):
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 9)]
+    found = problems(
+        tmp_path, "lists:\n" + "\n".join("  " + line for line in levels) + "\nrules: []\n"
+    )
+    assert found[0] == "bad.yaml:2:7: YAML anchors and aliases (&name, *name) are not supported"
