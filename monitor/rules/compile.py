@@ -245,6 +245,8 @@ class Compiler:
                 for start, end, name in gazetteer.find(doc, lo, hi):
                     if start > 0 and doc.tokens[start - 1].norm == "from":
                         continue  # "returned from Moscow" is not a destination
+                    if _possessive(doc, end):
+                        continue  # "Washington's envoy" comes from Washington
                     close = [
                         t
                         for t in spans
@@ -275,6 +277,12 @@ class Compiler:
             else:
                 gazetteer.add(item, item)
         return gazetteer
+
+
+def _possessive(doc: Document, end: int) -> bool:
+    if end >= len(doc.tokens) or doc.tokens[end].norm != "s":
+        return False
+    return doc.text[doc.tokens[end - 1].end : doc.tokens[end].start] in ("'", "’")
 
 
 def _term_node(term: Term) -> Node:

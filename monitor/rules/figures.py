@@ -71,7 +71,7 @@ PEOPLE_NOUNS = frozenset(
     "people persons person civilians residents inhabitants villagers townspeople families "
     "households children kids women men girls boys refugees migrants asylum seekers "
     "individuals idps returnees evacuees survivors citizens nationals locals dwellers "
-    "workers farmers students patients pilgrims minors infants babies adults elderly".split()
+    "workers farmers students patients pilgrims minors infants babies adults elderly others".split()
 )
 # Words that make a nearby number a casualty count rather than the trigger's figure.
 CASUALTY_WORDS = frozenset(
@@ -227,6 +227,8 @@ def _tied(
     casualties: set[int],
 ) -> bool:
     t_start, t_end = trigger
+    if t_start <= number.start and number.end <= t_end:
+        return True  # the trigger phrase holds the number: "left 5,000 people homeless"
     if t_end == number.start or t_start == number.end:
         # "displaced 40,000" / "40,000 displaced", not "displaced; 300 were..."
         left_end, right_start = (

@@ -71,12 +71,43 @@ class Gazetteer:
                 key = tuple(t.norm for t in doc.tokens[i : i + length])
                 canonical = self.names.get(key)
                 if canonical is not None:
-                    found.append((i, i + length, canonical))
+                    if not _part_of_a_name(doc, i, i + length, hi):
+                        found.append((i, i + length, canonical))
                     i += length
                     break
             else:
                 i += 1
         return found
+
+
+# Capitalised words that may follow a place without making it part of another name.
+_AFTER_PLACE = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may "
+    "june july august september october november december d dc".split()
+)
+
+
+def _part_of_a_name(doc: Document, start: int, end: int, hi: int) -> bool:
+    """ "Denzel Washington", "Paris Hilton", "the Washington Post": a place name inside a
+    longer proper noun (a capitalised word right before it mid-sentence, or right after it)."""
+    sentence = doc.tokens[start].sentence
+    if start > 0 and doc.tokens[start - 1].sentence == sentence:
+        before = doc.tokens[start - 1]
+        first_of_sentence = start - 1 == 0 or doc.tokens[start - 2].sentence != sentence
+        if not first_of_sentence and _capitalised_word(doc, start - 1):
+            return True
+    if end < hi and doc.tokens[end].sentence == sentence:
+        after = doc.tokens[end]
+        if _capitalised_word(doc, end) and after.norm not in _AFTER_PLACE:
+            gap = doc.text[doc.tokens[end - 1].end : after.start]
+            return gap.isspace()
+    return False
+
+
+def _capitalised_word(doc: Document, i: int) -> bool:
+    token = doc.tokens[i]
+    word = doc.text[token.start : token.end]
+    return word[:1].isupper() and word.isalpha() and not word.isupper()
 
 
 def gazetteer_from(names: Iterable[str]) -> Gazetteer:
