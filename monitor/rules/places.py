@@ -92,7 +92,6 @@ def _part_of_a_name(doc: Document, start: int, end: int, hi: int) -> bool:
     longer proper noun (a capitalised word right before it mid-sentence, or right after it)."""
     sentence = doc.tokens[start].sentence
     if start > 0 and doc.tokens[start - 1].sentence == sentence:
-        before = doc.tokens[start - 1]
         first_of_sentence = start - 1 == 0 or doc.tokens[start - 2].sentence != sentence
         if not first_of_sentence and _capitalised_word(doc, start - 1):
             return True
