@@ -13,8 +13,9 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.config import Config
+from monitor.deliver import build_digests, deliver
 from monitor.errors import LocatedError
-from monitor.pipeline import Runtime, open_runtime, run_cycle
+from monitor.pipeline import CycleReport, Runtime, open_runtime, run_cycle
 from monitor.rules.load import load_rules, rule_files
 from monitor.runtime import check_subscribed_rules
 from monitor.timeutil import utcnow
@@ -24,6 +25,7 @@ log = logging.getLogger("monitor.scheduler")
 # How often the worker looks for due feeds and digests; feeds keep their own intervals.
 MAX_TICK = timedelta(seconds=30)
 RULES_CHECK_SECONDS = 2.0
+DELIVERY_SECONDS = 10.0
 
 
 class RuleWatcher:
@@ -61,6 +63,16 @@ class RuleWatcher:
         return True
 
 
+async def _guarded_delivery(rt: Runtime) -> None:
+    try:
+        now = utcnow()
+        report = CycleReport()
+        build_digests(rt, report, now=now)
+        await deliver(rt, report, now=now)
+    except Exception:
+        log.exception("delivery failed")
+
+
 async def _guarded_cycle(rt: Runtime) -> None:
     try:
         await run_cycle(rt)
@@ -88,6 +100,16 @@ async def run_worker(config: Config, *, stop: asyncio.Event | None = None) -> No
             max_instances=1,
             misfire_grace_time=int(tick),
             id="cycle",
+        )
+        # digests and deliveries on their own clock too: a slow poll never holds back an alert
+        scheduler.add_job(
+            _guarded_delivery,
+            "interval",
+            args=[rt],
+            seconds=DELIVERY_SECONDS,
+            coalesce=True,
+            max_instances=1,
+            id="deliver",
         )
         scheduler.add_job(
             watcher.check,

@@ -328,3 +328,28 @@ def respond_status(status: int, **headers: str):
         return web.Response(status=status, headers=headers)
 
     return handler
+
+
+async def test_pages_of_one_feed_are_fetched_a_few_at_a_time(tmp_path):
+    active = peak = 0
+
+    async def slow_page(_request: web.Request) -> web.Response:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        await asyncio.sleep(0.05)
+        active -= 1
+        return web.Response(
+            text="<html><body><p>Quiet day.</p></body></html>", content_type="text/html"
+        )
+
+    async with local_server() as server:
+        items = [(f"p{n}", f"Story {n}", "Quiet day.") for n in range(8)]
+        server.routes["/rss"] = feed_response(rss(*items, link_base=server.url("")))
+        for n in range(8):
+            server.routes[f"/p{n}"] = slow_page
+        config = write_config(tmp_path, [server.url("/rss")], "respect_robots_txt: false\n")
+        async with open_runtime(config) as rt:
+            report = await run_cycle(rt)
+    assert report.articles == 8
+    assert 1 < peak <= 4
