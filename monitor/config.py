@@ -135,11 +135,12 @@ class ConfigModel(_Strict):
     first_poll_max_age: str = "48h"
     feed_health_after: int = Field(5, ge=1)
     respect_robots_txt: bool = True
+    alert_settle: str = "10s"
     feeds: list[FeedModel] = Field(min_length=1)
     smtp: SmtpModel | None = None
     subscriptions: list[SubscriptionModel] = []
 
-    _check_age = field_validator("first_poll_max_age")(_duration)
+    _check_age = field_validator("first_poll_max_age", "alert_settle")(_duration)
 
 
 # -- the resolved configuration handed to the rest of the program ---------------------------
@@ -184,6 +185,7 @@ class Config:
     allow_private_networks: bool
     feed_health_after: int
     respect_robots_txt: bool
+    alert_settle: timedelta
     feeds: tuple[FeedConfig, ...]
     smtp: SmtpSettings | None
     subscriptions: tuple[SubscriptionConfig, ...]
@@ -340,6 +342,7 @@ def _resolve(
         allow_private_networks=model.allow_private_networks,
         feed_health_after=model.feed_health_after,
         respect_robots_txt=model.respect_robots_txt,
+        alert_settle=parse_duration(model.alert_settle),
         feeds=feeds,
         smtp=smtp,
         subscriptions=tuple(subscriptions),

@@ -74,7 +74,7 @@ async def open_runtime(
     0 extracts in this process (tests, one-shot runs)."""
     rules = load_rules(config.rule_paths)
     check_subscribed_rules(config, rules)
-    store = Store(config.database_url)
+    store = Store(config.database_url, settle=config.alert_settle)
     store.sync_feeds([f.url for f in config.feeds])
     # a subscription receives alerts recorded from the moment it is first seen
     for sub in config.subscriptions:

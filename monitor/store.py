@@ -33,6 +33,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     create_engine,
     event,
     func,
@@ -49,6 +50,8 @@ from monitor.stories import STORY_WINDOW, same_story, story_words
 from monitor.timeutil import as_utc, utcnow
 
 metadata = MetaData()
+# On PostgreSQL, digests take alerts inserted at least this long ago (see Store.alerts_after).
+SETTLE = timedelta(seconds=10)
 # How long a worker may hold a feed it polls before others may take it over.
 FEED_LEASE = timedelta(minutes=10)
 # How many recent articles sharing headline words a new one is compared with (most shared first).
@@ -116,6 +119,8 @@ alerts = Table(
     Column("match", JSON, nullable=False),
     Column("previous_figures", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # the database's clock at insert: digests read only alerts settled for a moment (see SETTLE)
+    Column("inserted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("article_id", "rule"),
 )
 
@@ -202,8 +207,9 @@ class OutboxEntry:
 class Store:
     """All reads and writes of the worker's state; each method is one short transaction."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, settle: timedelta = SETTLE) -> None:
         self.engine: Engine = create_engine(url)
+        self.settle = settle
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         migrate(self.engine)
@@ -451,7 +457,14 @@ class Store:
         return alert_id
 
     def alerts_after(self, cursor: int) -> list[Alert]:
-        return self._alerts(alerts.c.id > cursor)
+        """Alerts past a subscription's cursor. With several workers on PostgreSQL, ids are
+        handed out before commit, so a younger alert can commit before an older one: only
+        alerts inserted more than `settle` ago are read, so the cursor never passes one that
+        is about to appear. (One worker, or SQLite, writes one alert at a time: no wait.)"""
+        where = alerts.c.id > cursor
+        if self.engine.dialect.name == "postgresql" and self.settle:
+            where = and_(where, alerts.c.inserted_at < func.now() - self.settle)
+        return self._alerts(where)
 
     def alerts_by_id(self, ids: list[int]) -> list[Alert]:
         return self._alerts(alerts.c.id.in_(ids))

@@ -200,7 +200,11 @@ async def test_seed_story_on_postgresql(seed_site, smtp_sink, webhook_sink, writ
     if reason:
         pytest.skip(reason)
     reset_postgres()
-    path = write_config(config_text([f"{seed_site}/rss"], smtp_sink.port, webhook_sink.url))
+    # one worker here: no other worker's alerts to wait for
+    text = config_text(
+        [f"{seed_site}/rss"], smtp_sink.port, webhook_sink.url, extra="alert_settle: 0s\n"
+    )
+    path = write_config(text)
     config = load_config(
         path, {**environ, "MONITOR_DATABASE_URL": POSTGRES_URL.replace("+psycopg", "")}
     )

@@ -21,7 +21,7 @@ MATCH = Match(
 
 @pytest.fixture
 def store(database_url):
-    store = Store(database_url)
+    store = Store(database_url, settle=timedelta(0))
     yield store
     store.close()
 
@@ -280,3 +280,41 @@ def test_story_headlines(first, second, same):
 
     a, b = story_words(first), story_words(second)
     assert same_story(len(a & b), len(a), len(b)) is same
+
+
+def test_digests_wait_for_alerts_committed_out_of_order_on_postgresql(database_url):
+    """Worker A takes alert id 1 but commits late; worker B commits id 2 at once. A digest
+    built in between must not move past id 1, or alert 1 would never be sent."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time: ids always commit in order")
+    import time
+
+    from sqlalchemy import insert
+
+    from monitor.codec import match_to_json
+    from monitor.store import alerts
+
+    settle = timedelta(seconds=0.5)
+    store = Store(database_url, settle=settle)
+    try:
+        first, second = add_article(store), add_article(store, "https://example.org/b")
+        row = {
+            "rule": MATCH.rule,
+            "tags": [],
+            "match": match_to_json(MATCH),
+            "previous_figures": [],
+            "created_at": NOW,
+        }
+        with store.engine.connect() as slow:
+            slow_txn = slow.begin()
+            slow.execute(insert(alerts).values(article_id=first, **row))  # id 1, not committed
+            store.add_alert(second, MATCH, (), now=NOW)  # id 2, committed
+            assert store.alerts_after(0) == []  # id 2 has not settled yet
+            slow_txn.commit()
+        time.sleep(settle.total_seconds() + 0.2)
+        assert [a.article_url for a in store.alerts_after(0)] == [
+            "https://example.org/a",
+            "https://example.org/b",
+        ]
+    finally:
+        store.close()
