@@ -111,7 +111,7 @@ async def deliver(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
         report.delivery_failures += 1
         attempts = row.attempts + 1
         if result.retryable and attempts < MAX_DELIVERY_ATTEMPTS:
-            retry_at = now + retry_delay(attempts, min(result.retry_after or 0, MAX_RETRY_AFTER))
+            retry_at = now + retry_delay(attempts, result.retry_after)
             rt.store.mark_failed(row.id, result.detail, retry_at)
             log.warning(
                 "delivery failed, retry at %s: %s", retry_at.isoformat(), result.detail, extra=extra
@@ -123,7 +123,7 @@ async def deliver(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
 
 def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
     """Exponential backoff, capped, waiting 50-100% of it (jitter spreads retries of many
-    rows); a server's Retry-After is a floor."""
+    rows); a server's Retry-After is a floor, up to a week."""
     ceiling = min(DELIVERY_BACKOFF_BASE * 2 ** (attempts - 1), DELIVERY_BACKOFF_CAP)
     delay: timedelta = ceiling * random.uniform(0.5, 1.0)
-    return max(delay, timedelta(seconds=retry_after or 0))
+    return max(delay, timedelta(seconds=min(retry_after or 0, MAX_RETRY_AFTER)))

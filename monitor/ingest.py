@@ -127,7 +127,11 @@ def record_feed_health(
         return
     notice = Article(url=feed.url, title=title, text=message, feed_url=feed.url, tags=feed.tags)
     article_id, _ = rt.store.add_article(
-        f"{FEED_HEALTH}:{feed.url}:{now.isoformat()}", notice, alerted=True, now=now
+        f"{FEED_HEALTH}:{feed.url}:{now.isoformat()}",
+        notice,
+        alerted=True,
+        now=now,
+        same_text=False,
     )
     match = Match(rule=FEED_HEALTH, title="Feed health", severity=severity, snippets=(message,))
     # tagged only feed-health: topic subscriptions (tags: [humanitarian]) do not want these
