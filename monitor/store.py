@@ -43,6 +43,8 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from monitor.codec import figure_from_json, figure_to_json, match_from_json, match_to_json
 from monitor.models import Alert, Article, Figure, Match, Message, PollResult
@@ -224,13 +226,13 @@ class Store:
         now = now or utcnow()
         with self.engine.begin() as conn:
             known = set(conn.scalars(select(feeds.c.url)))
-            for url in urls:
-                if url not in known:
-                    conn.execute(
-                        insert(feeds).values(
-                            url=url, created_at=now, consecutive_failures=0, items_seen=0
-                        )
-                    )
+            new = [
+                {"url": url, "created_at": now, "consecutive_failures": 0, "items_seen": 0}
+                for url in urls
+                if url not in known
+            ]
+            if new:  # workers starting together may add the same feed: the first one wins
+                conn.execute(_insert_or_ignore(conn, feeds), new)
 
     def claim_due_feeds(
         self,
@@ -508,7 +510,8 @@ class Store:
                 cursor = conn.scalar(select(func.coalesce(func.max(alerts.c.id), 0))) or 0
                 since = now or utcnow()
                 conn.execute(
-                    insert(subscriptions).values(name=name, cursor=cursor, last_digest_at=since)
+                    _insert_or_ignore(conn, subscriptions),
+                    {"name": name, "cursor": cursor, "last_digest_at": since},
                 )
                 return cursor, since
             return row["cursor"], as_utc(row["last_digest_at"]) or utcnow()
@@ -672,6 +675,12 @@ def migrate(engine: Engine) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+def _insert_or_ignore(conn: Connection, table: Table) -> Any:
+    """INSERT that skips rows whose unique key exists (SQLite and PostgreSQL alike)."""
+    dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    return dialect_insert(table).on_conflict_do_nothing()
 
 
 def _inserted_id(result: CursorResult[Any]) -> int:
