@@ -35,6 +35,8 @@ def build_digests(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
         if not sub.schedule.is_due(since, now):
             continue
         alerts = rt.store.alerts_after(cursor)
+        if not alerts and sub.schedule.immediate:
+            continue  # nothing new and no clock to restart: no write
         wanted = [a for a in alerts if sub.wants(a.match.rule, a.tags)]
         if not wanted:
             last = alerts[-1].id if alerts else cursor

@@ -18,6 +18,7 @@ from monitor.feeds import entry_identity, plain_text, poll_feed
 from monitor.fetch import fetch
 from monitor.models import Article, Entry, Match, PollResult
 from monitor.rules import FEED_HEALTH
+from monitor.rules.compile import CompiledRule
 from monitor.rules.match import match_article
 from monitor.runtime import CycleReport, Runtime
 from monitor.store import FeedState, content_hash
@@ -196,8 +197,10 @@ async def _process_new_entry(
             "same text as a stored article, not alerted again", extra={"article_url": article.url}
         )
         return 1
-    for match in match_article(article, rt.rules, now=now):
-        report.alerts += record_alert(rt, article_id, story_id, article, match, now)
+    rules = rt.rules  # one rule set for the whole article, even if a reload lands meanwhile
+    for match in match_article(article, rules, now=now):
+        rule = rules.by_id[match.rule]
+        report.alerts += record_alert(rt, rule, article_id, story_id, article, match, now)
     return 1
 
 
@@ -250,12 +253,17 @@ async def load_article(rt: Runtime, feed: FeedConfig, entry: Entry) -> Article:
 
 
 def record_alert(
-    rt: Runtime, article_id: int, story_id: int, article: Article, match: Match, now: datetime
+    rt: Runtime,
+    rule: CompiledRule,
+    article_id: int,
+    story_id: int,
+    article: Article,
+    match: Match,
+    now: datetime,
 ) -> int:
     """Store a match as an alert unless the rule's alert policy says it is not news."""
-    rule = rt.rules.get(match.rule)
-    policy = rule.spec.alert if rule else "every"
-    tags = tuple(dict.fromkeys((*(rule.spec.tags if rule else ()), *article.tags)))
+    policy = rule.spec.alert
+    tags = tuple(dict.fromkeys((*rule.spec.tags, *article.tags)))
     extra = {"rule": match.rule, "article_url": article.url}
     if policy == "once-per-story" and rt.store.story_alerted(match.rule, story_id):
         log.info("story already alerted, not alerted again", extra=extra)
@@ -263,7 +271,7 @@ def record_alert(
     if policy != "new-figure":
         rt.store.add_alert(article_id, match, tags, now=now)
         return 1
-    key_capture = rule.spec.key if rule else None
+    key_capture = rule.spec.key
     key = (match.captures.get(key_capture) or ("",))[0] if key_capture else ""
     previous = rt.store.previous_figures(match.rule, key)
     known = {f.value for f in previous}

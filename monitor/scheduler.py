@@ -15,17 +15,20 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from monitor.config import Config
 from monitor.deliver import build_digests, deliver
 from monitor.errors import LocatedError
-from monitor.pipeline import CycleReport, Runtime, open_runtime, run_cycle
+from monitor.ingest import poll_feeds
+from monitor.pipeline import CycleReport, Runtime, open_runtime
 from monitor.rules.load import load_rules, rule_files
 from monitor.runtime import check_subscribed_rules
 from monitor.timeutil import utcnow
 
 log = logging.getLogger("monitor.scheduler")
 
-# How often the worker looks for due feeds and digests; feeds keep their own intervals.
+# How often the worker looks for due feeds (each keeps its own interval); digests and
+# deliveries run on their own clock (DELIVERY_SECONDS).
 MAX_TICK = timedelta(seconds=30)
 RULES_CHECK_SECONDS = 2.0
 DELIVERY_SECONDS = 10.0
+DELIVERY_JOB = "deliver"
 
 
 class RuleWatcher:
@@ -73,11 +76,19 @@ async def _guarded_delivery(rt: Runtime) -> None:
         log.exception("delivery failed")
 
 
-async def _guarded_cycle(rt: Runtime) -> None:
+async def _guarded_poll(rt: Runtime, scheduler: AsyncIOScheduler) -> None:
     try:
-        await run_cycle(rt)
+        await poll_feeds(rt, CycleReport(), poll_all=False, now=utcnow())
     except Exception:  # the worker outlives any one bad cycle; the next tick tries again
-        log.exception("cycle failed")
+        log.exception("polling failed")
+    # what this poll found goes out now, not at the delivery job's next tick
+    scheduler.modify_job(DELIVERY_JOB, next_run_time=utcnow())
+
+
+async def _check_rules(watcher: RuleWatcher, rt: Runtime) -> None:
+    # on the event loop, not in the scheduler's thread pool: the rule set is swapped between
+    # two steps of the pipeline, never in the middle of one
+    watcher.check(rt)
 
 
 async def run_worker(config: Config, *, stop: asyncio.Event | None = None) -> None:
@@ -91,9 +102,9 @@ async def run_worker(config: Config, *, stop: asyncio.Event | None = None) -> No
         watcher = RuleWatcher(config.rule_paths)
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(
-            _guarded_cycle,
+            _guarded_poll,
             "interval",
-            args=[rt],
+            args=[rt, scheduler],
             seconds=tick,
             next_run_time=utcnow(),
             coalesce=True,
@@ -109,12 +120,12 @@ async def run_worker(config: Config, *, stop: asyncio.Event | None = None) -> No
             seconds=DELIVERY_SECONDS,
             coalesce=True,
             max_instances=1,
-            id="deliver",
+            id=DELIVERY_JOB,
         )
         scheduler.add_job(
-            watcher.check,
+            _check_rules,
             "interval",
-            args=[rt],
+            args=[watcher, rt],
             seconds=RULES_CHECK_SECONDS,
             coalesce=True,
             max_instances=1,

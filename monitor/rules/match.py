@@ -31,12 +31,14 @@ class RuleSet:
 
     rules: tuple[CompiledRule, ...]
     prefilter: Prefilter = field(init=False, repr=False, compare=False)
+    by_id: dict[str, CompiledRule] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "prefilter", Prefilter([rule.node.needs for rule in self.rules]))
+        object.__setattr__(self, "by_id", {rule.id: rule for rule in self.rules})
 
     def get(self, rule_id: str) -> CompiledRule | None:
-        return next((r for r in self.rules if r.id == rule_id), None)
+        return self.by_id.get(rule_id)
 
     @property
     def ids(self) -> list[str]:
