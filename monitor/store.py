@@ -224,15 +224,13 @@ class Store:
     def sync_feeds(self, urls: list[str], now: datetime | None = None) -> None:
         """Make sure every configured feed has a row (a feed never polled is due at once)."""
         now = now or utcnow()
-        with self.engine.begin() as conn:
-            known = set(conn.scalars(select(feeds.c.url)))
-            new = [
-                {"url": url, "created_at": now, "consecutive_failures": 0, "items_seen": 0}
-                for url in urls
-                if url not in known
-            ]
-            if new:  # workers starting together may add the same feed: the first one wins
-                conn.execute(_insert_or_ignore(conn, feeds), new)
+        rows = [
+            {"url": url, "created_at": now, "consecutive_failures": 0, "items_seen": 0}
+            for url in urls
+        ]
+        if rows:  # known feeds, or ones another worker adds at the same moment, are skipped
+            with self.engine.begin() as conn:
+                conn.execute(_insert_or_ignore(conn, feeds), rows)
 
     def claim_due_feeds(
         self,
@@ -435,27 +433,22 @@ class Store:
                     )
                 )
             )
-            if figure_key is not None:
-                known = set(
-                    conn.scalars(
-                        select(figure_history.c.value).where(
-                            figure_history.c.rule == match.rule, figure_history.c.key == figure_key
-                        )
-                    )
+            if figure_key is not None and match.figures:
+                # (rule, key, value) is unique: figures already in the history are skipped
+                conn.execute(
+                    _insert_or_ignore(conn, figure_history),
+                    [
+                        {
+                            "rule": match.rule,
+                            "key": figure_key,
+                            "value": f.value,
+                            "text": f.text,
+                            "alert_id": alert_id,
+                            "created_at": now,
+                        }
+                        for f in match.figures
+                    ],
                 )
-                for figure in match.figures:
-                    if figure.value not in known:
-                        known.add(figure.value)
-                        conn.execute(
-                            insert(figure_history).values(
-                                rule=match.rule,
-                                key=figure_key,
-                                value=figure.value,
-                                text=figure.text,
-                                alert_id=alert_id,
-                                created_at=now,
-                            )
-                        )
         return alert_id
 
     def alerts_after(self, cursor: int) -> list[Alert]:

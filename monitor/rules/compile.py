@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import re2
@@ -385,6 +385,7 @@ class CompiledRule:
     title: str = field(init=False)
     fields: tuple[str, ...] = field(init=False)
     guarded: bool = field(init=False)  # has source guards to check
+    max_age: timedelta | None = field(init=False)
 
     def __post_init__(self) -> None:
         spec = self.spec
@@ -392,6 +393,7 @@ class CompiledRule:
         object.__setattr__(self, "title", spec.display_title)
         object.__setattr__(self, "fields", tuple(spec.fields))
         object.__setattr__(self, "guarded", bool(spec.sources or spec.languages or spec.max_age))
+        object.__setattr__(self, "max_age", parse_duration(spec.max_age) if spec.max_age else None)
 
     @property
     def evaluate(self) -> NodeFn:
@@ -414,10 +416,7 @@ class CompiledRule:
             and article.language.split("-")[0] not in spec.languages
         ):
             return False
-        if spec.max_age and article.published:
-            if now - article.published > parse_duration(spec.max_age):
-                return False
-        return True
+        return not (self.max_age and article.published and now - article.published > self.max_age)
 
 
 def _on_domain(host: str, domain: str) -> bool:
