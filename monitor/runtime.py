@@ -79,7 +79,8 @@ async def open_runtime(
     # a subscription receives alerts recorded from the moment it is first seen
     for sub in config.subscriptions:
         store.subscription_state(sub.name)
-    # the rule set lives as long as the worker: keep the garbage collector from rescanning it
+    # what is loaded so far (modules, config, the first rule set) lives as long as the worker:
+    # keep the garbage collector from rescanning it (a reloaded rule set is not frozen)
     gc.freeze()
     pool = None if extract_workers == 0 else extraction.make_pool(extract_workers)
     session = make_session(allow_private=config.allow_private_networks)

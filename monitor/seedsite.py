@@ -27,6 +27,8 @@ from typing import Any
 
 from aiohttp import web
 
+from monitor.resources import seeds_dir
+
 __all__ = [
     "REQUESTS",
     "SEED_ARTICLE_SLUG",
@@ -59,14 +61,6 @@ class RecordedRequest:
 
 
 REQUESTS: web.AppKey[list[RecordedRequest]] = web.AppKey("seedsite_requests", list)
-
-
-def seeds_dir() -> Path:
-    """The seeds folder: packaged beside the code in a wheel, else the repo's ``seeds/``."""
-    packaged = Path(__file__).resolve().parent / "_data" / "seeds"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parent.parent / "seeds"
 
 
 @dataclass(frozen=True)

@@ -611,9 +611,10 @@ class Store:
     def mark_failed(self, row_id: int, error: str, retry_at: datetime | None) -> None:
         """Record a failed attempt: retry at `retry_at`, or dead-letter the row when None."""
         values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error}
-        values.update(status="dead") if retry_at is None else values.update(
-            next_attempt_at=retry_at
-        )
+        if retry_at is None:
+            values["status"] = "dead"
+        else:
+            values["next_attempt_at"] = retry_at
         with self.engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.id == row_id).values(**values))
 

@@ -112,7 +112,7 @@ class WebhookNotifier:
             known = ", ".join(sorted(WEBHOOK_FORMATS))
             raise ValueError(f"webhook: unknown format {format!r} (known: {known})")
         if secret is not None:
-            secret_key(secret)  # fail at start, not at the first delivery
+            secret_key(secret)  # a bad secret fails here, not in the middle of a send
         self.url = url
         self.format = format
         self.secret = secret

@@ -23,7 +23,6 @@ from monitor.timeutil import parse_duration
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 FieldName = Literal["title", "summary", "text"]
-SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
 
 
 class _Strict(BaseModel):

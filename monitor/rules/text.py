@@ -85,7 +85,7 @@ class Document:
             pieces.append(text)
             offset += len(text) + 2
         self.text = "\n\n".join(pieces)
-        # word -> positions, for exact lookups; prefix lookups scan the (small) vocabulary
+        # word -> positions, for exact lookups; prefix lookups bisect the sorted vocabulary
         self.positions: dict[str, list[int]] = {}
         for i, token in enumerate(self.tokens):
             self.positions.setdefault(token.norm, []).append(i)
