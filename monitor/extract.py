@@ -10,7 +10,7 @@ import asyncio
 import multiprocessing
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import trafilatura
@@ -35,6 +35,19 @@ class Extracted:
     language: str | None = None
     description: str | None = None
     canonical_url: str | None = None
+
+    def fill(self, article: Article) -> Article:
+        """The entry's article completed by its page: the page's text, site and language; the
+        feed's title and date first (pages often show the first publication, feeds the update)."""
+        return replace(
+            article,
+            title=article.title or self.title or "",
+            text=self.text,
+            published=article.published or self.published,
+            site_name=self.site_name,
+            language=self.language,
+            partial=False,
+        )
 
     def as_article(self, url: str) -> Article:
         """The page as an article of its own (replay, benchmarks): the standfirst as summary."""

@@ -25,7 +25,7 @@ import feedparser
 from courlan import normalize_url
 
 from monitor.fetch import fetch
-from monitor.models import Entry, PollResult
+from monitor.models import Article, Entry, PollResult
 
 __all__ = [
     "canonical_url",
@@ -365,3 +365,20 @@ def looks_like_feed(body: bytes) -> bool:
     while (item := _PROLOG_ITEM.match(head, pos)) is not None and item.end() > pos:
         pos = item.end()
     return _FEED_ROOT.match(head, pos) is not None
+
+
+def entry_article(
+    entry: Entry, *, feed_url: str | None = None, tags: tuple[str, ...] = ()
+) -> Article:
+    """An entry as an article of its own: the feed's full text when it carries one (complete),
+    else its summary (partial, until a page is fetched: see `Extracted.fill`)."""
+    return Article(
+        url=entry.url or entry.guid or "",
+        title=entry.title,
+        text=plain_text(entry.content) if entry.content else entry.summary,
+        summary=entry.summary,
+        published=entry.published,
+        feed_url=feed_url,
+        tags=tags,
+        partial=not entry.content,
+    )

@@ -9,12 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from monitor import extract as extraction
 from monitor.config import FeedConfig
-from monitor.feeds import entry_identity, plain_text, poll_feed
+from monitor.feeds import entry_article, entry_identity, poll_feed
 from monitor.fetch import fetch
 from monitor.models import Article, Entry, Match, PollResult
 from monitor.rules import FEED_HEALTH
@@ -176,15 +175,8 @@ async def _process_new_entry(
         and now - entry.published > feed.first_poll_max_age
     )
     if too_old:  # remembered, so it is never alerted later, but not fetched
-        summary_only = Article(
-            url=entry.url or identity,
-            title=entry.title,
-            text=entry.summary,
-            feed_url=feed.url,
-            published=entry.published,
-            partial=True,
-        )
-        rt.store.add_article(identity, summary_only, alerted=False, now=now, same_text=False)
+        as_listed = entry_article(entry, feed_url=feed.url, tags=feed.tags)
+        rt.store.add_article(identity, as_listed, alerted=False, now=now, same_text=False)
         return 1
     article = await load_article(rt, feed, entry)
     report.articles += 1
@@ -214,19 +206,8 @@ def is_full_text(article: Article) -> bool:
 
 async def load_article(rt: Runtime, feed: FeedConfig, entry: Entry) -> Article:
     """The entry's article: the feed's full text, else the extracted page, else its summary."""
-    base = Article(
-        url=entry.url or "",
-        title=entry.title,
-        text=entry.summary,
-        summary=entry.summary,
-        published=entry.published,
-        feed_url=feed.url,
-        tags=feed.tags,
-        partial=True,
-    )
-    if entry.content:
-        return replace(base, text=plain_text(entry.content), partial=False)
-    if not entry.url:
+    base = entry_article(entry, feed_url=feed.url, tags=feed.tags)
+    if not base.partial or not entry.url:
         return base
     extra = {"article_url": entry.url}
     if rt.robots is not None and not await rt.robots.allowed(entry.url):
@@ -240,16 +221,7 @@ async def load_article(rt: Runtime, feed: FeedConfig, entry: Entry) -> Article:
     if isinstance(extracted, extraction.ExtractFailure):
         log.warning("%s", extracted.reason, extra=extra)
         return base
-    return replace(
-        base,
-        title=entry.title or extracted.title or "",
-        text=extracted.text,
-        # the feed's date wins: pages often show the first publication, feeds the update
-        published=entry.published or extracted.published,
-        site_name=extracted.site_name,
-        language=extracted.language,
-        partial=False,
-    )
+    return extracted.fill(base)
 
 
 def record_alert(

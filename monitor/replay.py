@@ -14,7 +14,7 @@ import aiohttp
 
 from monitor.codec import match_to_json
 from monitor.extract import ExtractFailure, extract_html
-from monitor.feeds import looks_like_feed, parse_feed, plain_text
+from monitor.feeds import entry_article, looks_like_feed, parse_feed
 from monitor.fetch import fetch
 from monitor.models import Article, Entry, Match
 from monitor.netguard import make_session
@@ -89,27 +89,13 @@ def _page_article(body: bytes, url: str) -> tuple[Article | None, str | None]:
 async def _entry_article(
     session: aiohttp.ClientSession, entry: Entry, fetch_pages: bool, allow_private: bool
 ) -> tuple[Article | None, str | None]:
-    own = Article(
-        url=entry.url or entry.guid or "",
-        title=entry.title,
-        summary=entry.summary,
-        # as in the worker, the summary stands in for the text when the feed has no full text
-        text=plain_text(entry.content) if entry.content else entry.summary,
-        published=entry.published,
-    )
+    own = entry_article(entry)  # as the worker sees it
     if not (fetch_pages and entry.url):
         return own, None
     page = await fetch(session, entry.url, allow_private=allow_private)
     if not page.ok:
         return own, page.error or f"fetch: status {page.status}"
-    article, error = _page_article(page.body, page.final_url)
-    if article is None:
-        return own, error
-    return Article(
-        url=entry.url,
-        title=entry.title or article.title,
-        text=article.text,
-        summary=entry.summary,
-        published=entry.published or article.published,
-        site_name=article.site_name,
-    ), None
+    extracted = extract_html(page.body, page.final_url)
+    if isinstance(extracted, ExtractFailure):
+        return own, extracted.reason
+    return extracted.fill(own), None
