@@ -196,7 +196,8 @@ def replay(
 
 
 def _describe_replay(result: Any, *, color: bool) -> str:
-    from monitor.render import format_figure, highlight
+    from monitor.render import highlight
+    from monitor.textfmt import figure_text
 
     article = result.article
     lines = [click.style(article.title or result.source, bold=True) if article else result.source]
@@ -212,7 +213,7 @@ def _describe_replay(result: Any, *, color: bool) -> str:
             f"({match.severity}): {match.title}"
         )
         if match.figures:
-            lines.append("    figures: " + ", ".join(format_figure(f) for f in match.figures))
+            lines.append("    figures: " + ", ".join(figure_text(f) for f in match.figures))
         for name, values in match.captures.items():
             lines.append(f"    {name}: {', '.join(values)}")
         for i, snippet in enumerate(match.snippets):

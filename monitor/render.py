@@ -7,7 +7,6 @@ rendering is capped in size. The template context is declared once, in `digest_c
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,13 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from monitor import resources
-from monitor.models import Digest, Figure, Hit, Message
+from monitor.models import Digest, Hit, Message
+from monitor.textfmt import figure_text, one_line
 
 MAX_OUTPUT_CHARS = 1_000_000
 SUBJECT_MAX_CHARS = 200
+# Titles and snippets shown on one line in templates (snippets are at most ~500 characters).
+MAX_LINE_CHARS = 2_000
 
 
 class RenderError(Exception):
@@ -38,15 +40,15 @@ def make_environment(templates_dir: Path | None = None) -> ImmutableSandboxedEnv
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["figure"] = format_figure
+    env.filters["figure"] = figure_text
     env.filters["highlight"] = highlight
-    env.filters["oneline"] = one_line
+    env.filters["oneline"] = lambda text, limit=MAX_LINE_CHARS: one_line(text, limit)
     return env
 
 
 def render_digest(env: ImmutableSandboxedEnvironment, digest: Digest) -> Message:
     context = digest_context(digest)
-    subject = one_line(_render(env, "subject.txt.j2", context))[:SUBJECT_MAX_CHARS]
+    subject = one_line(_render(env, "subject.txt.j2", context), SUBJECT_MAX_CHARS)
     return Message(
         subject=subject,
         text=_render(env, "digest.txt.j2", context),
@@ -81,16 +83,6 @@ def _render(env: ImmutableSandboxedEnvironment, name: str, context: dict[str, An
     except Exception as exc:  # a broken operator template must not take the worker down
         raise RenderError(f"render: template {name} failed ({type(exc).__name__}: {exc})") from exc
     return "".join(pieces)
-
-
-def format_figure(figure: Figure) -> str:
-    """As the article wrote it: "at least 40,000", "tens of thousands"."""
-    return f"{figure.qualifier} {figure.text}" if figure.qualifier else figure.text
-
-
-def one_line(text: str) -> str:
-    """Collapse whitespace, CR and LF included: for subjects and chat titles."""
-    return re.sub(r"\s+", " ", str(text)).strip()
 
 
 def highlight(

@@ -16,7 +16,8 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from monitor.codec import figure_to_json, match_to_json
-from monitor.models import Alert, DeliveryResult, Digest, Figure, Message
+from monitor.models import Alert, DeliveryResult, Digest, Message
+from monitor.textfmt import clip, figure_text, one_line
 
 __all__ = [
     "PAYLOAD_VERSION",
@@ -118,34 +119,14 @@ def generic_body(digest: Digest, message: Message) -> dict[str, Any]:
 
 # --- plain-text view for chat formats -------------------------------------------------------
 
-# Line and paragraph separators count as line breaks for chat clients too.
-_BREAKS = "\u2028\u2029\u0085"
-# Bidi overrides can make a title display as something else than what it says.
-_BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 # "@everyone", "@channel", "@alice": every chat service pings on some of these.
 _MENTION = re.compile(r"@(?=\w)")
-_SPACES = re.compile(r"\s+")
-
-
-def one_line(text: str, limit: int = 300) -> str:
-    """`text` on one line: control characters (CR/LF included) and line separators become
-    spaces, bidi overrides go, runs of whitespace collapse; clipped to `limit`."""
-    text = text.translate(_BIDI)
-    text = "".join(" " if ch in _BREAKS or unicodedata.category(ch) == "Cc" else ch for ch in text)
-    return clip(_SPACES.sub(" ", text).strip(), limit)
 
 
 def plain(text: str, limit: int = 300) -> str:
     """Inert one-line text from untrusted input, before format-specific escaping: `one_line`,
     plus an invisible zero-width space after every `@` so no chat service sees a mention."""
     return clip(_MENTION.sub("@\u200b", one_line(text, limit)), limit)
-
-
-def clip(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` characters, an ellipsis marking the cut."""
-    if len(text) <= limit:
-        return text
-    return text[: max(limit - 1, 0)].rstrip() + "…"
 
 
 def safe_url(url: str | None) -> str | None:
@@ -159,11 +140,6 @@ def safe_url(url: str | None) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     return url
-
-
-def figure_text(figure: Figure) -> str:
-    """A figure as the article wrote it: "at least 40,000"."""
-    return f"{figure.qualifier} {figure.text}" if figure.qualifier else figure.text
 
 
 @dataclass(frozen=True)
