@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 import click
 
 from monitor import __version__
-from monitor.errors import LocatedError
+from monitor.errors import LocatedError, Problem
 
 log = logging.getLogger("monitor")
 
@@ -239,14 +239,15 @@ def rules_check(paths: tuple[Path, ...]) -> None:
     Example: monitor rules check rules/
     """
     from monitor.rules.lint import lint_rules
-    from monitor.rules.load import load_rules
+    from monitor.rules.load import compile_rule_files, parse_rule_files
 
-    targets = list(paths) or [Path("rules")]
+    problems: list[Problem] = []
+    parsed = parse_rule_files(list(paths) or [Path("rules")], problems)
     try:
-        ruleset = load_rules(targets)
+        ruleset = compile_rule_files(parsed, problems)
     except LocatedError as exc:
         _fail(exc)
-    warnings = lint_rules(targets)
+    warnings = lint_rules(parsed)
     for warning in warnings:
         click.echo(str(warning))
     click.echo(

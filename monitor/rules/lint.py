@@ -7,27 +7,21 @@ warning names the place and the reason, and `monitor rules check` still exits 0.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 import re2
 
 from monitor.errors import Problem
-from monitor.rules.load import rule_files, validate
+from monitor.rules.load import ParsedFile
 from monitor.rules.schema import NodeSpec, RuleSpec, TermSpec
 from monitor.rules.terms import RE2_OPTIONS
-from monitor.yamlsrc import load_yaml
 
 Loc = tuple[str | int, ...]
 
 
-def lint_rules(paths: Iterable[Path]) -> list[Problem]:
-    """Warnings for the rule files in `paths` (which are assumed to load without errors)."""
+def lint_rules(parsed: Iterable[ParsedFile]) -> list[Problem]:
+    """Warnings for parsed rule files (see `parse_rule_files`)."""
     warnings: list[Problem] = []
-    for file in rule_files(paths):
-        data, locator, problems = load_yaml(file.read_text(encoding="utf-8"), str(file))
-        spec = validate(data, locator, problems) if data is not None and not problems else None
-        if spec is None:
-            continue
+    for _file, spec, locator in parsed:
         for index, rule in enumerate(spec.rules):
             for loc, message in _rule_warnings(rule, ("rules", index)):
                 warnings.append(locator.problem(loc, f"warning: {message}"))

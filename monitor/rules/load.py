@@ -36,10 +36,18 @@ def rule_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
+ParsedFile = tuple[Path, RuleFileSpec, Locator]
+
+
 def load_rules(paths: Iterable[Path]) -> RuleSet:
     """Load and compile every rule in `paths`; raise RuleError listing every problem."""
     problems: list[Problem] = []
-    parsed: list[tuple[Path, RuleFileSpec, Locator]] = []
+    return compile_rule_files(parse_rule_files(paths, problems), problems)
+
+
+def parse_rule_files(paths: Iterable[Path], problems: list[Problem]) -> list[ParsedFile]:
+    """Read and validate the rule files in `paths`, collecting located problems."""
+    parsed: list[ParsedFile] = []
     for file in rule_files(paths):
         try:
             text = file.read_text(encoding="utf-8")
@@ -53,7 +61,11 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
         spec = validate(data, locator, problems)
         if spec is not None:
             parsed.append((file, spec, locator))
+    return parsed
 
+
+def compile_rule_files(parsed: list[ParsedFile], problems: list[Problem]) -> RuleSet:
+    """One rule set from parsed files; raise RuleError with `problems` and every new one."""
     lists: dict[str, list[str]] = {}
     where: dict[str, Locator] = {}
     for _, spec, locator in parsed:
