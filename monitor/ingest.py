@@ -67,12 +67,15 @@ async def poll_one(
         # a few pages at a time, so that one slow publisher's pages do not queue the rest;
         # the decisions (dedupe, alert policies) run between awaits, so they never interleave
         pages = asyncio.Semaphore(PAGES_PER_FEED)
+        # one query for the whole feed: most entries of a busy feed are known already
+        identities = [entry_identity(entry) for entry in result.entries]
+        known = rt.store.known_identities(identities)
 
-        async def one(entry: Entry) -> int:
+        async def one(entry: Entry, identity: str) -> int:
             async with pages:
                 try:
                     return await process_entry(
-                        rt, feed, entry, report, first_poll=first_poll, now=now
+                        rt, feed, entry, identity, report, first_poll=first_poll, now=now
                     )
                 except Exception:  # one bad entry must not cost the rest of the feed
                     log.exception(
@@ -82,7 +85,8 @@ async def poll_one(
                     )
                     return 0
 
-        new_items = sum(await asyncio.gather(*(one(entry) for entry in result.entries)))
+        fresh = [(e, i) for e, i in zip(result.entries, identities, strict=True) if i not in known]
+        new_items = sum(await asyncio.gather(*(one(entry, identity) for entry, identity in fresh)))
     else:
         report.feeds_failed += 1
         log.warning("%s", result.error, extra={"feed_url": feed.url})
@@ -143,14 +147,15 @@ async def process_entry(
     rt: Runtime,
     feed: FeedConfig,
     entry: Entry,
+    identity: str,
     report: CycleReport,
     *,
     first_poll: bool,
     now: datetime,
 ) -> int:
     """Record one entry once; returns 1 if it was new. Alerts only when it is new enough."""
-    identity = entry_identity(entry)
-    # feeds are polled concurrently: a story in two feeds must not be fetched twice meanwhile
+    # feeds are polled concurrently: a story in two feeds must not be fetched twice meanwhile,
+    # and another feed may have recorded it since this one's `known_identities`
     if identity in rt.in_flight or rt.store.has_article(identity):
         return 0
     rt.in_flight.add(identity)

@@ -299,6 +299,14 @@ class Store:
 
     # -- articles and alerts ----------------------------------------------------------------
 
+    def known_identities(self, identities: list[str]) -> set[str]:
+        """Which of these entry identities are stored already."""
+        if not identities:
+            return set()
+        with self.engine.connect() as conn:
+            query = select(articles.c.identity).where(articles.c.identity.in_(identities))
+            return set(conn.scalars(query))
+
     def has_article(self, identity: str) -> bool:
         with self.engine.connect() as conn:
             return (
