@@ -20,7 +20,7 @@ from monitor.rules import FEED_HEALTH
 from monitor.rules.compile import CompiledRule
 from monitor.rules.match import match_article
 from monitor.runtime import CycleReport, Runtime
-from monitor.store import FeedState, content_hash
+from monitor.store import FeedState
 
 log = logging.getLogger("monitor.ingest")
 
@@ -130,12 +130,8 @@ def record_feed_health(
     else:
         return
     notice = Article(url=feed.url, title=title, text=message, feed_url=feed.url, tags=feed.tags)
-    article_id, _ = rt.store.add_article(
-        f"{FEED_HEALTH}:{feed.url}:{now.isoformat()}",
-        notice,
-        alerted=True,
-        now=now,
-        same_text=False,
+    article_id, _, _ = rt.store.add_article(
+        f"{FEED_HEALTH}:{feed.url}:{now.isoformat()}", notice, now=now
     )
     match = Match(rule=FEED_HEALTH, title="Feed health", severity=severity, snippets=(message,))
     # tagged only feed-health: topic subscriptions (tags: [humanitarian]) do not want these
@@ -181,14 +177,11 @@ async def _process_new_entry(
     )
     if too_old:  # remembered, so it is never alerted later, but not fetched
         as_listed = entry_article(entry, feed_url=feed.url, tags=feed.tags)
-        rt.store.add_article(identity, as_listed, alerted=False, now=now, same_text=False)
+        rt.store.add_article(identity, as_listed, alerted=False, now=now)
         return 1
     article = await load_article(rt, feed, entry)
     report.articles += 1
-    duplicate = is_full_text(article) and rt.store.has_content(content_hash(article.text))
-    article_id, story_id = rt.store.add_article(
-        identity, article, alerted=not duplicate, now=now, same_text=is_full_text(article)
-    )
+    article_id, story_id, duplicate = rt.store.add_article(identity, article, now=now)
     if duplicate:
         log.info(
             "same text as a stored article, not alerted again", extra={"article_url": article.url}
@@ -199,14 +192,6 @@ async def _process_new_entry(
         rule = rules.by_id[match.rule]
         report.alerts += record_alert(rt, rule, article_id, story_id, article, match, now)
     return 1
-
-
-# Shorter texts (empty ones, a caption) say too little to call two articles the same story.
-MIN_DUPLICATE_CHARS = 200
-
-
-def is_full_text(article: Article) -> bool:
-    return not article.partial and len(article.text) >= MIN_DUPLICATE_CHARS
 
 
 async def load_article(rt: Runtime, feed: FeedConfig, entry: Entry) -> Article:

@@ -48,7 +48,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from monitor.codec import figure_from_json, figure_to_json, match_from_json, match_to_json
 from monitor.models import Alert, Article, Figure, Match, Message, PollResult
-from monitor.stories import STORY_WINDOW, same_story, story_words
+from monitor.stories import STORY_WINDOW, identifying_text, same_story, story_words
 from monitor.timeutil import as_utc, utcnow
 
 metadata = MetaData()
@@ -314,29 +314,27 @@ class Store:
                 is not None
             )
 
-    def has_content(self, content_hash: str) -> bool:
-        with self.engine.connect() as conn:
-            return (
-                conn.scalar(select(articles.c.id).where(articles.c.content_hash == content_hash))
-                is not None
-            )
-
     def add_article(
-        self,
-        identity: str,
-        article: Article,
-        *,
-        alerted: bool,
-        now: datetime | None = None,
-        same_text: bool = True,
-    ) -> tuple[int, int]:
-        """Store an article and file it under its story: returns (article id, story id).
-        With `same_text` false (an empty or partial text), the text identifies nothing."""
+        self, identity: str, article: Article, *, alerted: bool = True, now: datetime | None = None
+    ) -> tuple[int, int, bool]:
+        """Store an article and file it under its story. Returns (article id, story id,
+        duplicate): a duplicate repeats the full text of an article stored before."""
         now = now or utcnow()
         words = story_words(article.title)
-        text_hash = content_hash(article.text) if same_text else None
+        text_hash = content_hash(article.text) if identifying_text(article) else None
         with self.engine.begin() as conn:
-            story_id = self._find_story(conn, words, text_hash, now - STORY_WINDOW)
+            earlier = None
+            if text_hash is not None:
+                earlier = conn.execute(
+                    select(articles.c.story_id, articles.c.created_at)
+                    .where(articles.c.content_hash == text_hash)
+                    .order_by(articles.c.id.desc())
+                    .limit(1)
+                ).first()
+            if earlier is not None and (as_utc(earlier.created_at) or now) >= now - STORY_WINDOW:
+                story_id: int | None = int(earlier.story_id)
+            else:
+                story_id = self._find_story(conn, words, now - STORY_WINDOW)
             article_id = _inserted_id(
                 conn.execute(
                     insert(articles).values(
@@ -348,7 +346,7 @@ class Store:
                         site_name=article.site_name,
                         content_hash=text_hash,
                         partial=article.partial,
-                        alerted=alerted,
+                        alerted=alerted and earlier is None,
                         story_id=story_id,
                         headline_size=len(words),
                         created_at=now,
@@ -365,20 +363,11 @@ class Store:
                 conn.execute(
                     update(articles).where(articles.c.id == article_id).values(story_id=story_id)
                 )
-        return article_id, story_id
+        return article_id, story_id, earlier is not None
 
     @staticmethod
-    def _find_story(
-        conn: Connection, words: frozenset[str], text_hash: str | None, since: datetime
-    ) -> int | None:
-        if text_hash is not None:
-            same_text = conn.scalar(
-                select(articles.c.story_id)
-                .where(articles.c.content_hash == text_hash, articles.c.created_at >= since)
-                .limit(1)
-            )
-            if same_text is not None:
-                return int(same_text)
+    def _find_story(conn: Connection, words: frozenset[str], since: datetime) -> int | None:
+        """The story of the most similar recent headline, if similar enough."""
         if not words:
             return None
         shared = func.count().label("shared")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from monitor.models import Article
 from monitor.rules.text import tokenize
 
 # Headlines sharing at least this share of their content words tell the same story: high,
@@ -25,6 +26,15 @@ _STOP_WORDS = frozenset(
     "say new live update updates video watch how why what who when where will would could "
     "can may not no more than up out s".split()
 )
+
+
+# Shorter texts (empty ones, a caption, a feed's one-line summary) identify nothing.
+MIN_IDENTIFYING_CHARS = 200
+
+
+def identifying_text(article: Article) -> bool:
+    """Whether the article's text is full enough that the same text means the same story."""
+    return not article.partial and len(article.text) >= MIN_IDENTIFYING_CHARS
 
 
 def story_words(title: str) -> frozenset[str]:

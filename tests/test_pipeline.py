@@ -254,7 +254,7 @@ async def test_a_flood_of_alerts_goes_out_in_several_digests(config, webhook_sin
             article = Article(
                 url=f"https://example.org/{n}", title=f"Ceasefire {n}", text="A truce."
             )
-            article_id, _ = rt.store.add_article(f"https://example.org/{n}", article, alerted=True)
+            article_id, _, _ = rt.store.add_article(f"https://example.org/{n}", article)
             rt.store.add_alert(
                 article_id, Match("ceasefire", "Ceasefire mentioned", "medium"), ("humanitarian",)
             )

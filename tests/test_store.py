@@ -35,7 +35,7 @@ def add_article(store, identity="https://example.org/a", text="Some text", title
         site_name="Example",
         feed_url="https://example.org/rss",
     )
-    article_id, _story = store.add_article(identity, article, alerted=True, now=NOW)
+    article_id, _story, _duplicate = store.add_article(identity, article, now=NOW)
     return article_id
 
 
@@ -73,13 +73,18 @@ def test_feed_health_is_recorded(store):
 
 
 def test_articles_are_known_by_identity_and_content(store):
-    add_article(store, text="The  same\nstory")
+    text = "The same story, told at length. " * 10
+    first = Article(url="https://example.org/a", title="A", text=text)
+    assert store.add_article("https://example.org/a", first, now=NOW)[2] is False
     assert store.has_article("https://example.org/a") and not store.has_article(
         "https://example.org/b"
     )
-    from monitor.store import content_hash
-
-    assert store.has_content(content_hash("the same story"))
+    # the same full text under another URL and headline is a duplicate; short texts never are
+    again = Article(url="https://example.org/b", title="B", text=text.replace("  ", " "))
+    assert store.add_article("https://example.org/b", again, now=NOW)[2] is True
+    short = Article(url="https://example.org/c", title="C", text="Too short.")
+    store.add_article("https://example.org/c", short, now=NOW)
+    assert store.add_article("https://example.org/d", short, now=NOW)[2] is False
 
 
 def test_alerts_round_trip_and_figure_history(store):
@@ -152,9 +157,10 @@ def test_two_workers_never_claim_the_same_row(database_url):
 def test_articles_are_filed_under_their_story(store):
     def story(title, text, identity, when=NOW):
         article = Article(url=identity, title=title, text=text)
-        return store.add_article(identity, article, alerted=True, now=when)[1]
+        return store.add_article(identity, article, now=when)[1]
 
-    first = story("UN Syria peace envoy travels to Moscow", "one", "https://a.example/1")
+    long_text = "The envoy's trip, described in full. " * 10
+    first = story("UN Syria peace envoy travels to Moscow", long_text, "https://a.example/1")
     assert (
         story("UN peace envoy for Syria travels to Moscow for talks", "two", "https://b.example/2")
         == first
@@ -163,7 +169,7 @@ def test_articles_are_filed_under_their_story(store):
         story("Russian strikes displace 40,000 in Syria", "three", "https://c.example/3") != first
     )
     assert (
-        story("Completely different headline", "one", "https://d.example/4") == first
+        story("Completely different headline", long_text, "https://d.example/4") == first
     )  # same text
     later = NOW + timedelta(days=4)
     assert (
