@@ -15,21 +15,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from monitor.errors import ConfigError, Problem
 from monitor.notify import WEBHOOK_FORMATS, SmtpSettings
 from monitor.notify.webhook import secret_key
-from monitor.rules.load import located_errors
 from monitor.schedule import Schedule, parse_schedule
 from monitor.timeutil import parse_duration
-from monitor.yamlsrc import Locator, load_yaml
+from monitor.yamlsrc import Locator, StrictModel, load_yaml, located_errors
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 # No publisher wants to be polled more often than this.
@@ -42,7 +37,7 @@ def _duration(value: str | None) -> str | None:
     return value
 
 
-class FeedModel(_Strict):
+class FeedModel(StrictModel):
     url: str = Field(pattern=r"^https?://\S+$")
     interval: str = "10m"
     tags: list[str] = []
@@ -58,7 +53,7 @@ class FeedModel(_Strict):
         return value
 
 
-class SmtpModel(_Strict):
+class SmtpModel(StrictModel):
     host: str
     port: int = Field(25, ge=1, le=65535)
     starttls: bool = False
@@ -78,7 +73,7 @@ class SmtpModel(_Strict):
     timeout: float = Field(30.0, gt=0)
 
 
-class WebhookModel(_Strict):
+class WebhookModel(StrictModel):
     url: str | None = None
     url_env: str | None = None
     format: str = "generic"
@@ -100,7 +95,7 @@ class WebhookModel(_Strict):
         return self
 
 
-class SubscriptionModel(_Strict):
+class SubscriptionModel(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     email: str | list[str] | None = None
     webhook: WebhookModel | None = None
@@ -127,7 +122,7 @@ class SubscriptionModel(_Strict):
         return self
 
 
-class ConfigModel(_Strict):
+class ConfigModel(StrictModel):
     database: str = "sqlite:///monitor.db"
     rules: str | list[str] = "rules/"
     templates: str | None = None

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from monitor.errors import Problem
 
@@ -126,3 +127,34 @@ _SAFE_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}"
     for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
 )
+
+
+class StrictModel(BaseModel):
+    """Base of the config and rule models: an unknown key is an error, never ignored."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def located_errors(exc: ValidationError, locator: Locator) -> list[Problem]:
+    """pydantic errors as `path:line:col: message`, naming the offending key or value."""
+    problems: list[Problem] = []
+    for error in exc.errors():
+        # union branch tags of the rule schema ("str", "term", "node") are not part of the data path
+        loc = tuple(
+            p for p in error["loc"] if isinstance(p, int) or p not in ("str", "term", "node")
+        )
+        where = ".".join(str(p) for p in loc) or "top level"
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            message = f"unknown key '{loc[-1]}' in {'.'.join(map(str, loc[:-1])) or 'top level'}"
+            problems.append(locator.problem(loc, message, key=True))
+            continue
+        if kind == "missing":
+            message = (
+                f"missing required key '{loc[-1]}' in {'.'.join(map(str, loc[:-1])) or 'top level'}"
+            )
+            problems.append(locator.problem(loc[:-1], message))
+            continue
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(locator.problem(loc, f"{where}: {message}"))
+    return problems

@@ -18,7 +18,7 @@ from monitor.rules.match import RuleSet
 from monitor.rules.places import BUILTIN_GAZETTEERS
 from monitor.rules.schema import RuleFileSpec
 from monitor.rules.terms import Term
-from monitor.yamlsrc import Locator, load_yaml
+from monitor.yamlsrc import Locator, load_yaml, located_errors
 
 RULE_SUFFIXES = (".yaml", ".yml")
 
@@ -150,28 +150,3 @@ def validate(data: Any, locator: Locator, problems: list[Problem]) -> RuleFileSp
     except ValidationError as exc:
         problems.extend(located_errors(exc, locator))
         return None
-
-
-def located_errors(exc: ValidationError, locator: Locator) -> list[Problem]:
-    """pydantic errors as `path:line:col: message`, naming the offending key or value."""
-    problems: list[Problem] = []
-    for error in exc.errors():
-        # union branch tags ("str", "term", "node") are not part of the data path
-        loc = tuple(
-            p for p in error["loc"] if isinstance(p, int) or p not in ("str", "term", "node")
-        )
-        where = ".".join(str(p) for p in loc) or "top level"
-        kind = error["type"]
-        if kind == "extra_forbidden":
-            message = f"unknown key '{loc[-1]}' in {'.'.join(map(str, loc[:-1])) or 'top level'}"
-            problems.append(locator.problem(loc, message, key=True))
-            continue
-        if kind == "missing":
-            message = (
-                f"missing required key '{loc[-1]}' in {'.'.join(map(str, loc[:-1])) or 'top level'}"
-            )
-            problems.append(locator.problem(loc[:-1], message))
-            continue
-        message = error["msg"].removeprefix("Value error, ")
-        problems.append(locator.problem(loc, f"{where}: {message}"))
-    return problems

@@ -10,8 +10,6 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
@@ -20,16 +18,13 @@ from pydantic import (
 )
 
 from monitor.timeutil import parse_duration
+from monitor.yamlsrc import StrictModel
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 FieldName = Literal["title", "summary", "text"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class TermSpec(_Strict):
+class TermSpec(StrictModel):
     """`{term: WHO, case: true}`: a term with options."""
 
     term: str = Field(min_length=1)
@@ -52,7 +47,7 @@ TermLike = Annotated[
 ]
 
 
-class NearSpec(_Strict):
+class NearSpec(StrictModel):
     """`near: {terms: [[...], [...]], within: N}`: terms of each group within N words."""
 
     terms: list[list[TermLike]] = Field(min_length=2)
@@ -60,7 +55,7 @@ class NearSpec(_Strict):
     same_sentence: bool = True
 
 
-class FigureSpec(_Strict):
+class FigureSpec(StrictModel):
     """`figure: {near: [...], within, at_least, at_most, as}`: a count of people."""
 
     near: list[TermLike] = Field(min_length=1)
@@ -71,7 +66,7 @@ class FigureSpec(_Strict):
     same_sentence: bool = True
 
 
-class PlaceSpec(_Strict):
+class PlaceSpec(StrictModel):
     """`place: {near: [...], within, in: [...], as}`: a place name, optionally near terms."""
 
     near: list[TermLike] | None = None
@@ -81,7 +76,7 @@ class PlaceSpec(_Strict):
     same_sentence: bool = True
 
 
-class NodeSpec(_Strict):
+class NodeSpec(StrictModel):
     """A node: every key present must hold (several keys in one mapping are ANDed)."""
 
     any: list[Item] | None = Field(None, min_length=1)
@@ -107,25 +102,25 @@ Item = Annotated[
 NodeSpec.model_rebuild()
 
 
-class Expectation(_Strict):
+class Expectation(StrictModel):
     match: bool
     figures: list[int] | None = None
     captures: dict[str, list[str]] | None = None
 
 
-class Example(_Strict):
+class Example(StrictModel):
     text: str
     title: str | None = None
     expect: Expectation
 
 
-class SourceSpec(_Strict):
+class SourceSpec(StrictModel):
     tags: list[str] = []
     domains: list[str] = []
     exclude_domains: list[str] = []
 
 
-class RuleSpec(_Strict):
+class RuleSpec(StrictModel):
     id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
     title: str | None = None
     description: str | None = None
@@ -152,6 +147,6 @@ class RuleSpec(_Strict):
         return self.title or re.sub(r"-", " ", self.id).capitalize()
 
 
-class RuleFileSpec(_Strict):
+class RuleFileSpec(StrictModel):
     lists: dict[str, list[str]] = {}
     rules: list[RuleSpec] = []
