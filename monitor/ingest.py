@@ -156,42 +156,31 @@ async def process_entry(
         return 0
     rt.in_flight.add(identity)
     try:
-        return await _process_new_entry(rt, feed, entry, identity, report, first_poll, now)
+        too_old = (
+            first_poll
+            and entry.published is not None
+            and now - entry.published > feed.first_poll_max_age
+        )
+        if too_old:  # remembered, so it is never alerted later, but not fetched
+            as_listed = entry_article(entry, feed_url=feed.url, tags=feed.tags)
+            rt.store.add_article(identity, as_listed, alerted=False, now=now)
+            return 1
+        article = await load_article(rt, feed, entry)
+        report.articles += 1
+        article_id, story_id, duplicate = rt.store.add_article(identity, article, now=now)
+        if duplicate:
+            log.info(
+                "same text as a stored article, not alerted again",
+                extra={"article_url": article.url},
+            )
+            return 1
+        rules = rt.rules  # one rule set for the whole article, even if a reload lands meanwhile
+        for match in match_article(article, rules, now=now):
+            rule = rules.by_id[match.rule]
+            report.alerts += record_alert(rt, rule, article_id, story_id, article, match, now)
+        return 1
     finally:
         rt.in_flight.discard(identity)
-
-
-async def _process_new_entry(
-    rt: Runtime,
-    feed: FeedConfig,
-    entry: Entry,
-    identity: str,
-    report: CycleReport,
-    first_poll: bool,
-    now: datetime,
-) -> int:
-    too_old = (
-        first_poll
-        and entry.published is not None
-        and now - entry.published > feed.first_poll_max_age
-    )
-    if too_old:  # remembered, so it is never alerted later, but not fetched
-        as_listed = entry_article(entry, feed_url=feed.url, tags=feed.tags)
-        rt.store.add_article(identity, as_listed, alerted=False, now=now)
-        return 1
-    article = await load_article(rt, feed, entry)
-    report.articles += 1
-    article_id, story_id, duplicate = rt.store.add_article(identity, article, now=now)
-    if duplicate:
-        log.info(
-            "same text as a stored article, not alerted again", extra={"article_url": article.url}
-        )
-        return 1
-    rules = rt.rules  # one rule set for the whole article, even if a reload lands meanwhile
-    for match in match_article(article, rules, now=now):
-        rule = rules.by_id[match.rule]
-        report.alerts += record_alert(rt, rule, article_id, story_id, article, match, now)
-    return 1
 
 
 async def load_article(rt: Runtime, feed: FeedConfig, entry: Entry) -> Article:
