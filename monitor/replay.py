@@ -57,26 +57,64 @@ async def replay(
 async def _articles(
     session: aiohttp.ClientSession, source: str, fetch_pages: bool, allow_private: bool
 ) -> list[tuple[Article | None, str | None]]:
-    if source.startswith(("http://", "https://")):
-        page = await fetch(session, source, allow_private=allow_private)
-        if not page.ok:
-            return [(None, page.error or f"fetch: status {page.status}")]
-        body, url, is_html = page.body, page.final_url, True
-    else:
-        path = Path(source)
-        try:
-            body = path.read_bytes()
-        except OSError as exc:
-            return [(None, f"replay: cannot read {source} ({exc.strerror})")]
-        url, is_html = path.resolve().as_uri(), path.suffix.lower() in _HTML_SUFFIXES
+    if not source.startswith(("http://", "https://")):
+        if fetch_pages:
+            return await _fetched_entries(session, Path(source), allow_private)
+        return read_documents(Path(source))
+    page = await fetch(session, source, allow_private=allow_private)
+    if not page.ok:
+        return [(None, page.error or f"fetch: status {page.status}")]
+    if fetch_pages and looks_like_feed(page.body):
+        feed = parse_feed(page.body, feed_url=page.final_url)
+        if not feed.ok:
+            return [(None, feed.error)]
+        return [await _entry_article(session, e, allow_private) for e in feed.entries]
+    return documents_of(page.body, page.final_url, is_html=True)
+
+
+async def _fetched_entries(
+    session: aiohttp.ClientSession, path: Path, allow_private: bool
+) -> list[tuple[Article | None, str | None]]:
+    body, error = _read(path)
+    if error is not None:
+        return [(None, error)]
+    if not looks_like_feed(body):
+        return documents_of(body, path.resolve().as_uri(), is_html=_is_html(path))
+    feed = parse_feed(body, feed_url=path.resolve().as_uri())
+    if not feed.ok:
+        return [(None, feed.error)]
+    return [await _entry_article(session, e, allow_private) for e in feed.entries]
+
+
+def read_documents(path: Path) -> list[tuple[Article | None, str | None]]:
+    """The documents of a file as the worker would see them (no network): a page extracted,
+    a text as it is, each entry of a feed on its own content. Errors come back, not raised."""
+    body, error = _read(path)
+    if error is not None:
+        return [(None, error)]
+    return documents_of(body, path.resolve().as_uri(), is_html=_is_html(path))
+
+
+def documents_of(body: bytes, url: str, *, is_html: bool) -> list[tuple[Article | None, str | None]]:
     if looks_like_feed(body):
         feed = parse_feed(body, feed_url=url)
         if not feed.ok:
             return [(None, feed.error)]
-        return [await _entry_article(session, e, fetch_pages, allow_private) for e in feed.entries]
+        return [(entry_article(e), None) for e in feed.entries]
     if is_html or body.lstrip()[:1] == b"<":
         return [_page_article(body, url)]
     return [(Article(url=url, title="", text=body.decode("utf-8", errors="replace")), None)]
+
+
+def _read(path: Path) -> tuple[bytes, str | None]:
+    try:
+        return path.read_bytes(), None
+    except OSError as exc:
+        return b"", f"replay: cannot read {path} ({exc.strerror})"
+
+
+def _is_html(path: Path) -> bool:
+    return path.suffix.lower() in _HTML_SUFFIXES
 
 
 def _page_article(body: bytes, url: str) -> tuple[Article | None, str | None]:
@@ -87,10 +125,10 @@ def _page_article(body: bytes, url: str) -> tuple[Article | None, str | None]:
 
 
 async def _entry_article(
-    session: aiohttp.ClientSession, entry: Entry, fetch_pages: bool, allow_private: bool
+    session: aiohttp.ClientSession, entry: Entry, allow_private: bool
 ) -> tuple[Article | None, str | None]:
     own = entry_article(entry)  # as the worker sees it
-    if not (fetch_pages and entry.url):
+    if not entry.url:
         return own, None
     page = await fetch(session, entry.url, allow_private=allow_private)
     if not page.ok:

@@ -5,11 +5,13 @@ A figure is a number that counts people: "40,000", "40 000", "1.2 million", "1.5
 qualifier ("at least", "more than", "nearly", ...). It is never a year, a date, a time, a
 percentage, money, an ordinal, an age, a duration or a phone-like run of digits.
 
-`figures_near` ties numbers to trigger occurrences the way reporters write them: a number
+`judge_numbers` ties numbers to trigger occurrences the way reporters write them: a number
 followed by a people noun ("40,000 people", "3,000 Syrian families") within a few words of the
-trigger, or a number standing right beside the trigger ("displaced 40,000", "40,000 displaced").
-A casualty word between them ("killed 400,000 people and displaced ...") breaks the tie, so a
-death toll is not read as a displacement figure.
+trigger, the subject of the trigger ("2,000 are ordered to evacuate"), or a number standing
+right beside it ("displaced 40,000", "40,000 displaced"); every number it does not tie comes
+with the reason, for explanations. A casualty word between them ("killed 400,000 people and
+displaced ...") breaks the tie, so a death toll is not read as a displacement figure; so do a
+clause break (";", ":", a dash) and a capacity ("a camp built for 50,000").
 """
 
 from __future__ import annotations
@@ -100,12 +102,43 @@ _TALLY_VERBS = frozenset("to at reached hit topped exceeded passed surpassed sto
 _AUXILIARIES = frozenset(
     "have has had were was been are is be being got may might could would will should can".split()
 )
+# What may stand between a counted subject and its verb: auxiliaries, adverbs, and the verbs
+# that hand the action on ("2,000 are ordered to evacuate", "50,000 are expected to flee").
+_LINKS = _AUXILIARIES | frozenset(
+    "already now reportedly also still since then recently currently feared believed thought "
+    "estimated said ordered told forced urged asked advised expected likely set due about "
+    "to not".split()
+)
+# Room for people is not people: "a camp built for 50,000", "a maximum of 50,000 refugees".
+_CAPACITY = [
+    tuple(p.split())
+    for p in (
+        "maximum of",
+        "capacity of",
+        "capacity for",
+        "built for",
+        "designed for",
+        "meant for",
+        "intended for",
+        "room for",
+        "space for",
+        "beds for",
+        "accommodate",
+        "house up to",
+    )
+]
+# Words that end a search for a people noun: "800 homes", "1,000 structures" count buildings.
+_NOT_PEOPLE = frozenset(
+    "homes home houses buildings structures dwellings properties apartments flats units "
+    "animals cattle livestock head sheep acres hectares".split()
+)
 _CURRENCY_SIGNS = "$€£¥₹₽₺₪"
 
 
 @dataclass(frozen=True, slots=True)
 class NumberSpan:
-    """A number expression over tokens [start, end), qualifier included."""
+    """A number expression over tokens [start, end), qualifier included; a range ("60,000 to
+    70,000") is one span with both of its ends."""
 
     start: int
     end: int
@@ -113,6 +146,17 @@ class NumberSpan:
     text: str
     qualifier: str | None
     approximate: bool
+    high: int | None = None  # the upper end of a range
+    high_text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Whether a number counts people tied to a trigger: the trigger it is tied to, or why not."""
+
+    number: NumberSpan
+    trigger: tuple[int, int] | None
+    reason: str = ""
 
 
 def numbers_in(doc: Document, lo: int, hi: int) -> list[NumberSpan]:
@@ -134,32 +178,114 @@ def _numbers_in(doc: Document, lo: int, hi: int) -> list[NumberSpan]:
             i += 1
             continue
         end, value, approximate = core
-        second = _range_end(doc, qualifier_end, end, hi)
-        if second is not None:  # "10,000-15,000", "between 200 and 300": the lower bound
-            end, approximate = second, True
-        if _is_count(doc, qualifier_end, end, hi, lo):
-            text = doc.text[doc.tokens[qualifier_end].start : doc.tokens[end - 1].end]
-            qualifier = " ".join(t.norm for t in doc.tokens[i:qualifier_end]) or None
-            found.append(NumberSpan(i, end, value, text, qualifier, approximate))
-        i = end
+        qualifier = " ".join(t.norm for t in doc.tokens[i:qualifier_end]) or None
+        text = _text(doc, qualifier_end, end)
+        number: NumberSpan | None = None
+        high = None if approximate else _range_high(doc, qualifier_end, end, hi)
+        if high is not None:  # "60,000 to 70,000", "sixty to seventy thousand", "between A and B"
+            high_start, high_end, high_value = high
+            low = _scaled_like(value, high_value)
+            if low is not None and low < high_value:
+                high_text = _text(doc, high_start, high_end)
+                whole = _text(doc, qualifier_end, high_end)  # the low end is shown as the range
+                number = NumberSpan(
+                    i, high_end, int(low), whole, qualifier, False, high_value, high_text
+                )
+        if number is None and value == int(value):
+            number = NumberSpan(i, end, int(value), text, qualifier, approximate)
+        if number is not None and _is_count(doc, qualifier_end, number.end, hi, lo):
+            found.append(number)
+        i = number.end if number is not None else end
     return found
 
 
-def _range_end(doc: Document, start: int, end: int, hi: int) -> int | None:
-    """Where "A-B" or "between A and B" ends, when the number [start, end) opens a range."""
+def _text(doc: Document, start: int, end: int) -> str:
+    return doc.text[doc.tokens[start].start : doc.tokens[end - 1].end]
+
+
+def _scaled_like(low: float, high: int) -> float | None:
+    """ "Sixty to seventy thousand", "1.5 to 2 million": a low end far too small for the range
+    borrows the high end's scale."""
+    if low * 100 < high:
+        for scale in (1_000_000_000, 1_000_000, 1_000):
+            if high >= scale and low * scale <= high:
+                return low * scale
+    return low if low == int(low) else None
+
+
+def _range_high(doc: Document, start: int, end: int, hi: int) -> tuple[int, int, int] | None:
+    """(start, end, value) of the upper end when the number [start, end) opens a range:
+    "A-B", "A to B", "between A and B"."""
     if end >= hi:
         return None
-    joiner = doc.text[doc.tokens[end - 1].end : doc.tokens[end].start]
-    after = end
     before = doc.tokens[start - 1].norm if start > 0 else ""
     if before == "from":
         return None  # "rose from 20,000 to 40,000" is a change, and 40,000 the news
+    joiner = doc.text[doc.tokens[end - 1].end : doc.tokens[end].start]
+    after = end
     if doc.tokens[end].norm == "to" or (doc.tokens[end].norm == "and" and before == "between"):
         after = end + 1
     elif not re.fullmatch(r"\s*[-–—]\s*", joiner):
         return None
     core = _core_number(doc, after, hi)
-    return core[0] if core is not None else None
+    if core is None or core[2] or core[1] != int(core[1]):
+        return None
+    return after, core[0], int(core[1])
+
+
+def judge_numbers(
+    doc: Document,
+    lo: int,
+    hi: int,
+    triggers: list[tuple[int, int]],
+    within: int,
+    at_least: int | None = None,
+    at_most: int | None = None,
+) -> list[Verdict]:
+    """Every number in [lo, hi) with its verdict: tied to which trigger occurrence, or why not."""
+    verdicts: list[Verdict] = []
+    # a casualty word that is itself a trigger ("killed 300 people" in a death-toll rule) is fine
+    trigger_tokens = {i for start, end in triggers for i in range(start, end)}
+    casualties = {
+        i for i in range(lo, hi) if doc.tokens[i].norm in CASUALTY_WORDS and i not in trigger_tokens
+    }
+    numbers = numbers_in(doc, lo, hi)
+    for number in numbers:
+        top = number.high or number.value
+        if at_least is not None and top < at_least:
+            verdicts.append(Verdict(number, None, f"below at_least ({at_least:,})"))
+            continue
+        if at_most is not None and number.value > at_most:
+            verdicts.append(Verdict(number, None, f"above at_most ({at_most:,})"))
+            continue
+        capacity = _capacity_before(doc, number.start, lo)
+        if capacity:
+            verdicts.append(Verdict(number, None, f"a capacity ('{capacity}'), not people moved"))
+            continue
+        if number.start - 1 in casualties:
+            # "killed 400,000 people": the number is the casualty word's object
+            word = doc.tokens[number.start - 1].norm
+            verdicts.append(Verdict(number, None, f"counts casualties ('{word}')"))
+            continue
+        noun_end = people_phrase_end(doc, number.end, hi)
+        after = _skip_links(doc, noun_end or number.end, hi)
+        if after in casualties:  # "300 were killed", "300 people dead": a death toll
+            word = doc.tokens[after].norm
+            verdicts.append(Verdict(number, None, f"counts casualties ('{word}')"))
+            continue
+        if not triggers:
+            verdicts.append(Verdict(number, None, _no_trigger(doc, noun_end, after, hi)))
+            continue
+        reasons: list[tuple[int, str]] = []
+        for trigger in triggers:
+            why = _tied(doc, number, noun_end, trigger, within, casualties, numbers)
+            if why is None:
+                verdicts.append(Verdict(number, trigger))
+                break
+            reasons.append((_distance(number, trigger), why))
+        else:
+            verdicts.append(Verdict(number, None, min(reasons)[1]))
+    return verdicts
 
 
 def figures_near(
@@ -172,36 +298,29 @@ def figures_near(
     at_most: int | None = None,
 ) -> list[tuple[NumberSpan, tuple[int, int]]]:
     """Numbers in [lo, hi) tied to a trigger occurrence (token spans), with the trigger used."""
-    results: list[tuple[NumberSpan, tuple[int, int]]] = []
-    # a casualty word that is itself a trigger ("killed 300 people" in a death-toll rule) is fine
-    casualties = {i for i in range(lo, hi) if doc.tokens[i].norm in CASUALTY_WORDS} - {
-        i for start, end in triggers for i in range(start, end)
-    }
-    for number in numbers_in(doc, lo, hi):
-        if at_least is not None and number.value < at_least:
-            continue
-        if at_most is not None and number.value > at_most:
-            continue
-        if number.start - 1 in casualties:
-            continue  # "killed 400,000 people": the number is the casualty word's object
-        noun_end = people_phrase_end(doc, number.end, hi)
-        if _casualty_follows(doc, noun_end or number.end, hi, casualties):
-            continue  # "300 were killed", "300 people dead": a death toll
-        for trigger in triggers:
-            if _tied(doc, number, noun_end, trigger, within, casualties):
-                results.append((number, trigger))
-                break
-    return results
+    return [
+        (v.number, v.trigger)
+        for v in judge_numbers(doc, lo, hi, triggers, within, at_least, at_most)
+        if v.trigger is not None
+    ]
 
 
-def _casualty_follows(doc: Document, i: int, hi: int, casualties: set[int]) -> bool:
-    while i < hi and doc.tokens[i].norm in _AUXILIARIES:
-        i += 1
-    return i in casualties
+def _distance(number: NumberSpan, trigger: tuple[int, int]) -> int:
+    return max(trigger[0] - number.end, number.start - trigger[1], 0)
 
 
-def to_figure(number: NumberSpan) -> Figure:
-    return Figure(number.value, number.text, number.qualifier, number.approximate)
+def _no_trigger(doc: Document, noun_end: int | None, after: int, hi: int) -> str:
+    """Why a count in a sentence without triggers is none: name the word that ties it there."""
+    if noun_end is not None and after < hi and doc.tokens[after].norm.isalpha():
+        return f"'{doc.original(after)}' is not a trigger of this rule"
+    return "no trigger of this rule in its sentence"
+
+
+def to_figures(number: NumberSpan) -> tuple[Figure, ...]:
+    low = Figure(number.value, number.text, number.qualifier, number.approximate)
+    if number.high is None or number.high_text is None:
+        return (low,)
+    return low, Figure(number.high, number.high_text, number.qualifier, number.approximate)
 
 
 def people_phrase_end(doc: Document, after: int, hi: int, modifiers: int = 2) -> int | None:
@@ -213,9 +332,16 @@ def people_phrase_end(doc: Document, after: int, hi: int, modifiers: int = 2) ->
         token = doc.tokens[j]
         if token.norm in PEOPLE_NOUNS or _is_demonym(doc, j):
             return j + 1
-        if token.is_number() or token.norm in _NON_PEOPLE_UNITS:
+        if token.is_number() or token.norm in _NON_PEOPLE_UNITS or token.norm in _NOT_PEOPLE:
             return None
     return None
+
+
+def _skip_links(doc: Document, i: int, hi: int) -> int:
+    """Past the auxiliaries and adverbs between a subject and its verb ("have already been")."""
+    while i < hi and doc.tokens[i].norm in _LINKS:
+        i += 1
+    return i
 
 
 def _tied(
@@ -225,34 +351,68 @@ def _tied(
     trigger: tuple[int, int],
     within: int,
     casualties: set[int],
-) -> bool:
+    numbers: list[NumberSpan],
+) -> str | None:
+    """None when `number` is tied to `trigger`, else why not."""
     t_start, t_end = trigger
+    word = _text(doc, t_start, t_end)
     if t_start <= number.start and number.end <= t_end:
-        return True  # the trigger phrase holds the number: "left 5,000 people homeless"
+        return None  # the trigger phrase holds the number: "left 5,000 people homeless"
     if t_end == number.start or t_start == number.end:
         # "displaced 40,000" / "40,000 displaced", not "displaced; 300 were..."
         left_end, right_start = (
             (t_end, number.start) if t_end == number.start else (number.end, t_start)
         )
         gap = doc.text[doc.tokens[left_end - 1].end : doc.tokens[right_start].start]
-        return gap.isspace() and not _unit_follows(doc, number.end)
+        if not gap.isspace():
+            return f"punctuation stands between it and '{word}'"
+        if _unit_follows(doc, number.end):
+            return f"a unit ('{doc.tokens[number.end].norm}') follows it"
+        return None
+    if noun_end is not None and t_start >= number.start and t_end <= noun_end:
+        return None  # "40,000 internally displaced people", "65,000 Congolese refugees"
+    subject_end = noun_end or number.end
+    if t_start >= subject_end and _skip_links(doc, subject_end, t_start) == t_start:
+        # the count is the subject: "2,400 had been displaced", "2,000 are ordered to evacuate"
+        if t_start - subject_end <= max(within, 1):
+            return None
     if noun_end is None:
-        # "2,400 had been displaced": the number is the subject of the trigger
-        words = [t.norm for t in doc.tokens[number.end : t_start]]
-        if 0 < len(words) <= 2 and all(word in _AUXILIARIES for word in words):
-            return True
-        return _tally(doc, number, trigger, within, casualties)
-    if t_start >= number.start and t_end <= noun_end:
-        return True  # "40,000 internally displaced people"
+        if _tally(doc, number, trigger, within, casualties):
+            return None
+        return f"not tied to '{word}' (no people noun after it, and not the subject of '{word}')"
     if t_end <= number.start:
         gap_start, gap_end = t_end, number.start
     elif t_start >= noun_end:
         gap_start, gap_end = noun_end, t_start
     else:
-        return False
+        return f"not tied to '{word}'"
     if gap_end - gap_start > within:
+        return f"{gap_end - gap_start} words from '{word}' (within: {within})"
+    casualty = next((k for k in range(gap_start, gap_end) if k in casualties), None)
+    if casualty is not None:
+        return f"a casualty word ('{doc.tokens[casualty].norm}') stands between it and '{word}'"
+    if _clause_break(doc, gap_start, gap_end):
+        return f"a clause break stands between it and '{word}'"
+    if any(gap_start <= n.start < gap_end for n in numbers if n is not number):
+        return f"another number stands nearer to '{word}'"
+    return None
+
+
+def _clause_break(doc: Document, start: int, end: int) -> bool:
+    """A semicolon, colon or dash between tokens [start - 1, end]: another clause."""
+    if start >= end:
         return False
-    return not any(k in casualties for k in range(gap_start, gap_end))
+    between = doc.text[doc.tokens[start - 1].end : doc.tokens[end].start]
+    return bool(re.search(r"[;:]|\s[-–—]\s|[–—]", between))
+
+
+def _capacity_before(doc: Document, start: int, lo: int) -> str | None:
+    """ "a camp built for 50,000", "a maximum of 50,000 refugees": room for people, not people."""
+    before = tuple(t.norm for t in doc.tokens[max(lo, start - 3) : start])
+    for phrase in _CAPACITY:
+        if before[-len(phrase) :] == phrase:
+            return " ".join(phrase)
+    return None
 
 
 def _tally(
@@ -285,8 +445,9 @@ def _qualifier_end(doc: Document, i: int, hi: int) -> int:
 _NUMERIC_RE = re.compile(r"(\d[\d,.\u202f\u00a0\u2009 ]*)([a-z]*)")
 
 
-def _core_number(doc: Document, i: int, hi: int) -> tuple[int, int, bool] | None:
-    """(end, value, approximate) of the number starting at token i, or None."""
+def _core_number(doc: Document, i: int, hi: int) -> tuple[int, float, bool] | None:
+    """(end, value, approximate) of the number starting at token i, or None; the value may
+    have a fraction ("1.5" in "1.5 to 2 million"), which no count keeps."""
     if i >= hi:
         return None
     norm = doc.tokens[i].norm
@@ -305,17 +466,14 @@ def _core_number(doc: Document, i: int, hi: int) -> tuple[int, int, bool] | None
         if scale == 1 and end < hi and doc.tokens[end].norm in _SCALES:
             scale = _SCALES[doc.tokens[end].norm]
             end += 1
-        total = value * scale
-        if total != int(total):
-            return None  # "3.5 people" is not a count
-        return end, int(total), False
+        return end, value * scale, False
     if norm in _VAGUE:
         # "tens of thousands", "hundreds of thousands", "thousands", "millions"
         value, end = _VAGUE[norm], i + 1
         if end + 1 < hi and doc.tokens[end].norm == "of" and doc.tokens[end + 1].norm in _VAGUE:
             value *= _VAGUE[doc.tokens[end + 1].norm]
             end += 2
-        return end, value, True
+        return end, float(value), True
     return _number_words(doc, i, hi)
 
 
@@ -339,7 +497,7 @@ def _parse_digits(digits: str) -> float | None:
         return None
 
 
-def _number_words(doc: Document, i: int, hi: int) -> tuple[int, int, bool] | None:
+def _number_words(doc: Document, i: int, hi: int) -> tuple[int, float, bool] | None:
     """ "forty thousand", "two hundred and fifty", "a million", "half a million"."""
     j = i
     multiplier = 1.0
@@ -369,7 +527,7 @@ def _number_words(doc: Document, i: int, hi: int) -> tuple[int, int, bool] | Non
         j += 1
     if not seen or j == i:
         return None
-    value = int((total + current) * multiplier)
+    value = (total + current) * multiplier
     if value == 0:
         return None
     return j, value, False

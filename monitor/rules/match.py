@@ -13,7 +13,7 @@ from datetime import datetime
 
 from monitor.models import Article, Figure, Hit, Match
 from monitor.rules.compile import CompiledRule, Evidence
-from monitor.rules.figures import to_figure
+from monitor.rules.figures import to_figures
 from monitor.rules.prefilter import Prefilter
 from monitor.rules.terms import Scope
 from monitor.rules.text import Document
@@ -157,5 +157,6 @@ def _window(text: str, first_hit: int) -> tuple[int, int, str]:
 def _figures(evidence: Evidence) -> tuple[Figure, ...]:
     by_value: dict[int, Figure] = {}
     for number in sorted(evidence.figures, key=lambda n: n.start):
-        by_value.setdefault(number.value, to_figure(number))
+        for figure in to_figures(number):
+            by_value.setdefault(figure.value, figure)
     return tuple(by_value.values())

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.rules.figures import figures_near, numbers_in
+from monitor.rules.figures import figures_near, numbers_in, to_figures
 from monitor.rules.text import Document
 
 TRIGGERS = ("displac", "uproot", "evacuat", "fled", "homeless")
@@ -20,7 +20,11 @@ def figures(text: str, within: int = 8) -> list[tuple[int, str, str | None, bool
             tied = figures_near(
                 doc, idx[0], idx[-1] + 1, [t for t in triggers if t[0] in idx], within
             )
-            found += [(n.value, n.text, n.qualifier, n.approximate) for n, _ in tied]
+            found += [
+                (f.value, f.text, f.qualifier, f.approximate)
+                for n, _ in tied
+                for f in to_figures(n)
+            ]
     return found
 
 
@@ -99,14 +103,28 @@ def figures(text: str, within: int = 8) -> list[tuple[int, str, str | None, bool
         ),
         (
             "Between 10,000-15,000 people have been displaced.",
-            [(10000, "10,000-15,000", "between", True)],
+            [(10000, "10,000-15,000", "between", False), (15000, "15,000", "between", False)],
         ),
-        ("Fighting displaced 200 to 300 families.", [(200, "200 to 300", None, True)]),
+        (
+            "Fighting displaced 200 to 300 families.",
+            [(200, "200 to 300", None, False), (300, "300", None, False)],
+        ),
+        (
+            "Sixty to seventy thousand people have been displaced by the fighting.",
+            [(60000, "Sixty to seventy thousand", None, False), (70000, "seventy thousand", None, False)],
+        ),
+        (
+            "Between 1.5 and 2 million people have been displaced.",
+            [(1500000, "1.5 and 2 million", "between", False), (2000000, "2 million", "between", False)],
+        ),
         (
             "The number of displaced people rose from 20,000 to 40,000.",
             [(40000, "40,000", None, False)],
         ),
-        ("Between 200 and 300 families were displaced.", [(200, "200 and 300", "between", True)]),
+        (
+            "Between 200 and 300 families were displaced.",
+            [(200, "200 and 300", "between", False), (300, "300", "between", False)],
+        ),
         # a death toll beside the trigger is not its figure
         ("Some 2,400 had been displaced; 300 were killed.", [(2400, "2,400", "some", False)]),
         ("Thousands of people were displaced, 300 were killed.", [(1000, "Thousands", None, True)]),
