@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from monitor.models import Article, Figure, Hit, Match
-from monitor.rules.compile import CompiledRule, Evidence
+from monitor.rules.compile import CompiledRule
+from monitor.rules.nodes import Evidence
 from monitor.rules.figures import to_figures
 from monitor.rules.prefilter import Prefilter
 from monitor.rules.terms import Scope
@@ -73,13 +74,17 @@ def match_rule(
     rule: CompiledRule, article: Article, scopes: dict[tuple[str, ...], Scope] | None = None
 ) -> Match | None:
     """`rule` on `article`, ignoring source guards; `scopes` shares tokenising between rules."""
-    scopes = {} if scopes is None else scopes
-    fields = rule.fields
-    scope = scopes.get(fields)
-    if scope is None:
-        scope = scopes[fields] = Scope(Document(article_parts(article, fields)))
+    scope = scope_for(rule, article, {} if scopes is None else scopes)
     evidence = rule.evaluate(scope)
     return None if evidence is None else explain(rule, scope.doc, evidence)
+
+
+def scope_for(rule: CompiledRule, article: Article, scopes: dict[tuple[str, ...], Scope]) -> Scope:
+    """The document of the fields `rule` reads, tokenised once per set of fields."""
+    scope = scopes.get(rule.fields)
+    if scope is None:
+        scope = scopes[rule.fields] = Scope(Document(article_parts(article, rule.fields)))
+    return scope
 
 
 def explain(rule: CompiledRule, doc: Document, evidence: Evidence) -> Match:

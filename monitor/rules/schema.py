@@ -67,13 +67,19 @@ class FigureSpec(StrictModel):
 
 
 class PlaceSpec(StrictModel):
-    """`place: {near: [...], within, in: [...], as}`: a place name, optionally near terms."""
+    """`place: {near: [...], within, in: [...], as}`: a place name, optionally near terms;
+    `after` (the place follows its trigger), `prepositions` (the word before the place, unless
+    it follows the trigger itself) and `unless` (terms whose presence in the sentence rules the
+    place out) narrow which names count."""
 
     near: list[TermLike] | None = None
     within: int = Field(6, ge=0, le=100)
     in_: list[str] = Field(alias="in", min_length=1)
     as_: str = Field("places", alias="as", pattern=r"^[a-z][a-z0-9_]*$")
     same_sentence: bool = True
+    after: bool = False
+    prepositions: list[str] | None = Field(None, min_length=1)
+    unless: list[TermLike] = []
 
 
 class NodeSpec(StrictModel):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import re2
 
+from monitor.rules.forms import word_forms
 from monitor.rules.prefilter import ALWAYS, Requirement
 from monitor.rules.text import Document, fold
 
@@ -44,17 +45,20 @@ class Term:
 
 @dataclass(eq=False)
 class WordsTerm(Term):
-    """A word, a `prefix*`, or a phrase of them where `*` alone is any one word."""
+    """A word, a `prefix*`, `~forms` of a word, or a phrase of them where `*` alone is any
+    one word."""
 
     source: str
-    parts: tuple[tuple[str, str], ...]  # (kind, text) with kind in word | prefix | any
+    parts: tuple[tuple[str, str], ...]  # (kind, text) with kind in word | prefix | forms | any
     case: bool = False
 
     @property
     def needs(self) -> Requirement:
         """Every literal part must occur; the longest is the rarest, so the best filter."""
         literal = [(kind, fold(text)) for kind, text in self.parts if kind != "any"]
-        kind, text = max(literal, key=lambda part: len(part[1]))
+        kind, text = max(literal, key=_rarity)
+        if kind == "forms":
+            return Requirement((frozenset(("word", form) for form in word_forms(text)),))
         return Requirement((frozenset({(kind, text)}),))
 
     def find(self, doc: Document) -> list[Span]:
@@ -77,6 +81,8 @@ class WordsTerm(Term):
             return doc.positions.get(fold(text) if self.case else text, [])
         if kind == "prefix":
             return doc.prefix_positions(fold(text) if self.case else text)
+        if kind == "forms":
+            return sorted(p for form in word_forms(text) for p in doc.positions.get(form, ()))
         return list(range(len(doc.tokens)))
 
     def _part_matches(self, doc: Document, i: int, part: tuple[str, str]) -> bool:
@@ -84,7 +90,15 @@ class WordsTerm(Term):
         if kind == "any":
             return True
         word = doc.original(i) if self.case else doc.tokens[i].norm
+        if kind == "forms":
+            return doc.tokens[i].norm in word_forms(text)
         return word == text if kind == "word" else word.startswith(text)
+
+
+def _rarity(part: tuple[str, str]) -> int:
+    """Longer words are rarer; a word's forms are as rare as its shortest form."""
+    kind, text = part
+    return min(map(len, word_forms(text))) if kind == "forms" else len(text)
 
 
 @dataclass(eq=False)

@@ -1,0 +1,479 @@
+"""Compiled nodes: closures from a `Scope` to `Evidence` (or None when the node does not hold).
+
+Each node also explains itself: `why_not(scope)` says why it does not hold, nearest candidates
+first ("place Nairobi is 9 words from 'met' (within: 6)"), and `describe(doc, evidence)` says
+what it found when it holds (a `none` node uses it to say what vetoed the rule). Evaluation
+and explanation share one judgement per candidate, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from monitor.rules.figures import NumberSpan, Verdict, judge_numbers, people_phrase_end
+from monitor.rules.places import Gazetteer
+from monitor.rules.prefilter import ALWAYS, Requirement
+from monitor.rules.terms import Scope, Span, Term
+from monitor.rules.text import Document
+from monitor.textfmt import clip
+
+Occurrence = tuple[str, int, int]  # (term source, first token, end token)
+# how many explanations one node gives: the nearest misses are the useful ones
+MAX_REASONS = 5
+
+
+@dataclass
+class Evidence:
+    """Why a node holds: term hits, figures and captured names, all as token spans."""
+
+    hits: list[Occurrence] = field(default_factory=list)
+    figures: list[NumberSpan] = field(default_factory=list)
+    captures: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)
+
+    def extend(self, other: Evidence) -> None:
+        self.hits.extend(other.hits)
+        self.figures.extend(other.figures)
+        for name, values in other.captures.items():
+            self.captures.setdefault(name, []).extend(values)
+
+
+NodeFn = Callable[[Scope], Evidence | None]
+WhyNot = Callable[[Scope], list[str]]
+Describe = Callable[[Document, Evidence], str]
+
+
+def span_text(doc: Document, start: int, end: int) -> str:
+    return doc.text[doc.tokens[start].start : doc.tokens[end - 1].end]
+
+
+def _quote_hits(doc: Document, evidence: Evidence) -> str:
+    quoted = dict.fromkeys(f"'{span_text(doc, s, e)}'" for _, s, e in evidence.hits)
+    return ", ".join(list(quoted)[:4]) or "a match"
+
+
+def _no_reasons(scope: Scope) -> list[str]:
+    return []
+
+
+@dataclass(frozen=True)
+class Node:
+    """A compiled node: how to evaluate it, which words a matching document must contain, and
+    how to explain it."""
+
+    fn: NodeFn
+    needs: Requirement = ALWAYS
+    why_not: WhyNot = _no_reasons
+    describe: Describe = _quote_hits
+
+
+def _listed(terms: Iterable[Term], limit: int = 6) -> str:
+    sources = list(dict.fromkeys(t.source for t in terms))
+    shown = ", ".join(sources[:limit])
+    return shown + (f", ... ({len(sources)} terms)" if len(sources) > limit else "")
+
+
+# -- terms and combinators ----------------------------------------------------------------
+
+
+def term_node(term: Term) -> Node:
+    def term_fn(scope: Scope) -> Evidence | None:
+        spans = scope.spans(term)
+        return Evidence(hits=[(term.source, s, e) for s, e in spans]) if spans else None
+
+    return Node(term_fn, term.needs, lambda scope: [f"'{term.source}' does not occur"])
+
+
+def any_node(children: list[Node], terms: list[Term]) -> Node:
+    """At least one child holds. `terms` are the children that are plain terms, named
+    together in an explanation instead of one line each."""
+    fns = [child.fn for child in children]
+    term_count = len(terms)
+
+    def any_fn(scope: Scope) -> Evidence | None:
+        evidence: Evidence | None = None
+        for fn in fns:
+            found = fn(scope)
+            if found is not None:
+                evidence = evidence or Evidence()
+                evidence.extend(found)
+        return evidence
+
+    def why_not(scope: Scope) -> list[str]:
+        reasons = [f"none of {_listed(terms)} occurs"] if terms else []
+        for child in children[term_count:]:
+            reasons.extend(child.why_not(scope))
+        return reasons
+
+    return Node(any_fn, Requirement.any_of(child.needs for child in children), why_not)
+
+
+def all_node(children: list[Node]) -> Node:
+    fns = [child.fn for child in children]
+
+    def all_fn(scope: Scope) -> Evidence | None:
+        evidence = Evidence()
+        for fn in fns:
+            found = fn(scope)
+            if found is None:
+                return None
+            evidence.extend(found)
+        return evidence
+
+    def why_not(scope: Scope) -> list[str]:
+        return [r for child in children if child.fn(scope) is None for r in child.why_not(scope)]
+
+    needs = ALWAYS
+    for child in children:
+        needs = needs & child.needs
+    return Node(all_fn, needs, why_not)
+
+
+def none_node(children: list[Node]) -> Node:
+    fns = [child.fn for child in children]
+
+    def none_fn(scope: Scope) -> Evidence | None:
+        return None if any(fn(scope) is not None for fn in fns) else Evidence()
+
+    def why_not(scope: Scope) -> list[str]:
+        reasons = []
+        for child in children:
+            found = child.fn(scope)
+            if found is not None:
+                reasons.append(f"vetoed by none: {child.describe(scope.doc, found)}")
+        return reasons
+
+    return Node(none_fn, ALWAYS, why_not)  # what must be absent says nothing of what is present
+
+
+# -- near -----------------------------------------------------------------------------------
+
+
+def near_node(groups: list[list[Term]], within: int, same_sentence: bool) -> Node:
+    def near_fn(scope: Scope) -> Evidence | None:
+        occurrences = [occurrences_of(scope, group) for group in groups]
+        evidence = Evidence()
+        for source, start, end in occurrences[0]:
+            partners = []
+            for other in occurrences[1:]:
+                close = [
+                    o for o in other if close_to(scope.doc, (start, end), (o[1], o[2]), within, same_sentence)
+                ]
+                if not close:
+                    break
+                partners.extend(close)
+            else:
+                evidence.hits.append((source, start, end))
+                evidence.hits.extend(partners)
+        return evidence if evidence.hits else None
+
+    def why_not(scope: Scope) -> list[str]:
+        doc = scope.doc
+        occurrences = [occurrences_of(scope, group) for group in groups]
+        for group, found in zip(groups, occurrences, strict=True):
+            if not found:
+                return [f"near: none of {_listed(group)} occurs"]
+        nearest: list[tuple[int, str]] = []
+        for _, start, end in occurrences[0]:
+            for group, other in zip(groups[1:], occurrences[1:], strict=True):
+                candidates = [
+                    o for o in other if not same_sentence or _same_sentence(doc, start, o[1])
+                ]
+                if not candidates:
+                    nearest.append(
+                        (10**9, f"'{span_text(doc, start, end)}' has none of {_listed(group)} "
+                         "in its sentence")
+                    )
+                    continue
+                o = min(candidates, key=lambda o: gap(start, end, o[1], o[2]))
+                distance = gap(start, end, o[1], o[2])
+                if distance > within:
+                    nearest.append(
+                        (distance, f"'{span_text(doc, start, end)}' is {distance} words from "
+                         f"'{span_text(doc, o[1], o[2])}' (within: {within})")
+                    )
+        return [reason for _, reason in sorted(nearest)[:MAX_REASONS]]
+
+    def describe(doc: Document, evidence: Evidence) -> str:
+        (_, s1, e1), (_, s2, e2) = evidence.hits[0], evidence.hits[1]
+        return f"'{span_text(doc, s2, e2)}' within {within} of '{span_text(doc, s1, e1)}'"
+
+    needs = ALWAYS
+    for group in groups:
+        needs = needs & needs_one_of(group)
+    return Node(near_fn, needs, why_not, describe)
+
+
+# -- figures --------------------------------------------------------------------------------
+
+
+def figure_node(
+    triggers: list[Term],
+    within: int,
+    at_least: int | None,
+    at_most: int | None,
+    capture: str,
+    same_sentence: bool,
+) -> Node:
+    def figure_fn(scope: Scope) -> Evidence | None:
+        doc = scope.doc
+        evidence = Evidence()
+        for lo, hi, spans in by_range(doc, occurrences_of(scope, triggers), same_sentence):
+            for verdict in _verdicts(doc, lo, hi, spans):
+                if verdict.trigger is None:
+                    continue
+                number = verdict.number
+                evidence.figures.append(number)
+                source = next(src for src, s, e in spans if (s, e) == verdict.trigger)
+                evidence.hits.append((source, *verdict.trigger))
+                if capture != "figures":
+                    evidence.captures.setdefault(capture, []).append(
+                        (number.text, number.start, number.end)
+                    )
+        return evidence if evidence.figures else None
+
+    def _verdicts(doc: Document, lo: int, hi: int, spans: list[Occurrence]) -> list[Verdict]:
+        return judge_numbers(doc, lo, hi, [(s, e) for _, s, e in spans], within, at_least, at_most)
+
+    def why_not(scope: Scope) -> list[str]:
+        """Every count of people the node did not take, with why: those in sentences with a
+        trigger first, then those beside words that are not triggers."""
+        doc = scope.doc
+        occurrences = occurrences_of(scope, triggers)
+        with_triggers: list[str] = []
+        without: list[str] = []
+        ranges = by_range(doc, occurrences, same_sentence)
+        covered = {doc.tokens[lo].sentence for lo, _, _ in ranges}
+        for lo, hi, spans in ranges:
+            with_triggers += [_miss(doc, v, hi) for v in _verdicts(doc, lo, hi, spans)]
+        for sentence, (lo, hi) in sentence_ranges(doc).items():
+            if sentence in covered:
+                continue
+            for v in _verdicts(doc, lo, hi, []):
+                if people_phrase_end(doc, v.number.end, hi) is not None:
+                    without.append(_miss(doc, v, hi))
+        reasons = with_triggers[:MAX_REASONS] + without[: max(0, MAX_REASONS - len(with_triggers))]
+        if not occurrences:
+            reasons.insert(0, f"figure: none of {_listed(triggers)} occurs")
+        elif not reasons:
+            reasons.append("figure: no count of people in the sentences with a trigger")
+        return reasons
+
+    def _miss(doc: Document, verdict: Verdict, hi: int) -> str:
+        number = verdict.number
+        context = span_text(doc, number.start, min(number.end + 4, hi))
+        return f"figure {number.value:,} in '{clip(context, 80)}': {verdict.reason}"
+
+    def describe(doc: Document, evidence: Evidence) -> str:
+        return ", ".join(f"figure {n.value:,} ('{n.text}')" for n in evidence.figures[:3])
+
+    return Node(figure_fn, needs_one_of(triggers), why_not, describe)
+
+
+# -- places ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlaceRules:
+    """What makes a place name found in the text count (see `place:` in docs/rules.md)."""
+
+    gazetteer: Gazetteer
+    triggers: list[Term] | None
+    within: int
+    same_sentence: bool
+    after: bool  # the place must come after its trigger ("travel to Moscow")
+    prepositions: frozenset[str] | None  # the word before the place, when given
+    unless: list[Term]  # a candidate in a sentence with one of these does not count
+
+
+@dataclass(frozen=True)
+class PlaceVerdict:
+    start: int
+    end: int
+    name: str
+    triggers: list[Occurrence]  # the triggers close enough, when it counts
+    reason: str = ""  # why it does not count
+
+
+def place_node(rules: PlaceRules, capture: str) -> Node:
+    def place_fn(scope: Scope) -> Evidence | None:
+        evidence = Evidence()
+        for verdict in judge_places(scope, rules):
+            if not verdict.reason:
+                evidence.captures.setdefault(capture, []).append(
+                    (verdict.name, verdict.start, verdict.end)
+                )
+                evidence.hits.extend(verdict.triggers)
+        return evidence if evidence.captures else None
+
+    def why_not(scope: Scope) -> list[str]:
+        if rules.triggers is not None and not occurrences_of(scope, rules.triggers):
+            return [f"place: none of {_listed(rules.triggers)} occurs"]
+        verdicts = judge_places(scope, rules, every_sentence=True)
+        if not verdicts:
+            return ["place: no place of its gazetteers is written in the sentences read"]
+        # candidates beside a trigger first, then by position
+        ranked = sorted(verdicts, key=lambda v: ("no trigger" in v.reason, v.start))
+        return [f"place {v.name}: {v.reason}" for v in ranked[:MAX_REASONS]]
+
+    def describe(doc: Document, evidence: Evidence) -> str:
+        names = [name for values in evidence.captures.values() for name, _, _ in values]
+        return "place " + ", ".join(dict.fromkeys(names))
+
+    needs = needs_one_of(rules.triggers) if rules.triggers is not None else ALWAYS
+    return Node(place_fn, needs, why_not, describe)
+
+
+def judge_places(scope: Scope, rules: PlaceRules, *, every_sentence: bool = False) -> list[PlaceVerdict]:
+    """Each place name in the sentences with a trigger (every sentence when `every_sentence`),
+    with the triggers close to it or the reason it does not count."""
+    doc = scope.doc
+    if rules.triggers is None:
+        return [PlaceVerdict(s, e, name, []) for s, e, name in rules.gazetteer.find(doc, 0, len(doc.tokens))]
+    occurrences = occurrences_of(scope, rules.triggers)
+    ranges = by_range(doc, occurrences, rules.same_sentence)
+    if every_sentence:
+        covered = {doc.tokens[lo].sentence for lo, _, _ in ranges}
+        ranges += [(lo, hi, []) for n, (lo, hi) in sentence_ranges(doc).items() if n not in covered]
+    unless = occurrences_of(scope, rules.unless) if rules.unless else []
+    verdicts: list[PlaceVerdict] = []
+    for lo, hi, spans in ranges:
+        veto = next((o for o in unless if lo <= o[1] < hi), None)
+        accepted: list[PlaceVerdict] = []
+        for start, end, name in rules.gazetteer.find(doc, lo, hi):
+            verdict = _judge_place(doc, rules, start, end, name, spans, veto, accepted)
+            if not verdict.reason:
+                accepted.append(verdict)
+            verdicts.append(verdict)
+    return verdicts
+
+
+def _judge_place(
+    doc: Document,
+    rules: PlaceRules,
+    start: int,
+    end: int,
+    name: str,
+    spans: list[Occurrence],
+    veto: Occurrence | None,
+    accepted: list[PlaceVerdict],
+) -> PlaceVerdict:
+    def no(reason: str) -> PlaceVerdict:
+        return PlaceVerdict(start, end, name, [], reason)
+
+    before = _word_before(doc, start)
+    if before == "from":
+        return no("follows 'from' (where a journey begins)")
+    if _possessive(doc, end):
+        return no("is a possessive ('s): where someone is from")
+    if not spans:
+        return no("no trigger of this rule in its sentence")
+    if veto is not None:
+        return no(f"'{span_text(doc, veto[1], veto[2])}' in its sentence (unless)")
+    if accepted and _continues_list(doc, accepted[-1].end, start):
+        # "stops in Vietnam, Japan, the Philippines and Mongolia": the list goes on
+        return PlaceVerdict(start, end, name, accepted[-1].triggers)
+    candidates = [t for t in spans if not rules.after or t[2] <= start]
+    if not candidates:
+        return no(f"comes before its trigger '{span_text(doc, spans[0][1], spans[0][2])}'")
+    close = [t for t in candidates if close_to(doc, (start, end), (t[1], t[2]), rules.within, rules.same_sentence)]
+    if not close:
+        t = min(candidates, key=lambda t: gap(start, end, t[1], t[2]))
+        distance = gap(start, end, t[1], t[2])
+        return no(f"is {distance} words from '{span_text(doc, t[1], t[2])}' (within: {rules.within})")
+    if rules.prepositions is not None:
+        right_after = any(t[2] == _skip_article(doc, start) for t in close)
+        if not right_after and before not in rules.prepositions:
+            return no(f"'{before or '(start)'}' before it is none of its prepositions")
+    return PlaceVerdict(start, end, name, close)
+
+
+_ARTICLES = frozenset({"the"})
+_LIST_JOINERS = frozenset({"and", "or", "the", "as", "well"})
+
+
+def _skip_article(doc: Document, start: int) -> int:
+    """Where a name starting at `start` begins with its article: "the Philippines"."""
+    if start > 0 and doc.tokens[start - 1].norm in _ARTICLES:
+        return start - 1
+    return start
+
+
+def _word_before(doc: Document, start: int) -> str:
+    i = _skip_article(doc, start) - 1
+    if i < 0 or doc.tokens[i].sentence != doc.tokens[start].sentence:
+        return ""
+    return doc.tokens[i].norm
+
+
+def _continues_list(doc: Document, previous_end: int, start: int) -> bool:
+    """Only commas, "and", "or", "the" or "as well as" between two places."""
+    words = [t.norm for t in doc.tokens[previous_end:start]]
+    between = doc.text[doc.tokens[previous_end - 1].end : doc.tokens[start].start]
+    return len(words) <= 3 and all(w in _LIST_JOINERS for w in words) and (
+        "," in between or bool(words)
+    )
+
+
+def _possessive(doc: Document, end: int) -> bool:
+    if end >= len(doc.tokens) or doc.tokens[end].norm != "s":
+        return False
+    return doc.text[doc.tokens[end - 1].end : doc.tokens[end].start] in ("'", "’")
+
+
+# -- shared helpers -------------------------------------------------------------------------
+
+
+def needs_one_of(terms: list[Term]) -> Requirement:
+    return Requirement.any_of(term.needs for term in terms)
+
+
+def occurrences_of(scope: Scope, terms: list[Term]) -> list[Occurrence]:
+    return sorted(
+        ((term.source, s, e) for term in terms for s, e in scope.spans(term)), key=lambda o: o[1]
+    )
+
+
+def sentence_ranges(doc: Document) -> dict[int, tuple[int, int]]:
+    """Sentence index -> (first token, end token), for every sentence that has tokens
+    (memoised per document)."""
+    key = ("sentences",)
+    if key not in doc.memo:
+        ranges: dict[int, tuple[int, int]] = {}
+        for i, token in enumerate(doc.tokens):
+            lo = ranges.get(token.sentence, (i, i))[0]
+            ranges[token.sentence] = (lo, i + 1)
+        doc.memo[key] = ranges
+    result: dict[int, tuple[int, int]] = doc.memo[key]
+    return result
+
+
+def by_range(
+    doc: Document, occurrences: list[Occurrence], same_sentence: bool
+) -> list[tuple[int, int, list[Occurrence]]]:
+    """Group trigger occurrences by sentence: (first token, end token, occurrences)."""
+    if not occurrences:
+        return []
+    if not same_sentence:
+        return [(0, len(doc.tokens), occurrences)]
+    groups: dict[int, list[Occurrence]] = {}
+    for occurrence in occurrences:
+        groups.setdefault(doc.tokens[occurrence[1]].sentence, []).append(occurrence)
+    ranges = sentence_ranges(doc)
+    return [(*ranges[sentence], spans) for sentence, spans in groups.items()]
+
+
+def gap(a_start: int, a_end: int, b_start: int, b_end: int) -> int:
+    """Words between two spans, in either order (0 when adjacent or overlapping)."""
+    return max(b_start - a_end, a_start - b_end, 0)
+
+
+def _same_sentence(doc: Document, a: int, b: int) -> bool:
+    return doc.tokens[a].sentence == doc.tokens[b].sentence
+
+
+def close_to(doc: Document, a: Span, b: Span, within: int, same_sentence: bool) -> bool:
+    """At most `within` words between spans a and b, in either order."""
+    if same_sentence and not _same_sentence(doc, a[0], b[0]):
+        return False
+    return gap(a[0], a[1], b[0], b[1]) <= within
