@@ -5,7 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench eval lint clean
+
+# The labelled corpus of real reporting that `make eval` scores the shipped rules on.
+CORPUS ?= ../shared/corpus
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +24,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+eval: $(STAMP)
+	@if [ -f $(CORPUS)/labels.jsonl ]; then $(BIN)/monitor rules eval $(CORPUS) -r rules/; \
+	else echo "make eval: no labelled corpus at $(CORPUS) (set CORPUS=folder with labels.jsonl)"; fi
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'

@@ -65,6 +65,9 @@ def _load_config(path: Path) -> Any:
         _fail(exc)
 
 
+# `replay --explain` without a rule explains every rule
+ALL_RULES = "*"
+
 config_option = click.option(
     "-c",
     "--config",
@@ -162,25 +165,35 @@ def once(config_path: Path, poll_all: bool) -> None:
 @click.option(
     "--allow-private-networks", is_flag=True, help="Allow URLs on loopback and private addresses."
 )
+@click.option(
+    "--explain",
+    "explain",
+    is_flag=False,
+    flag_value=ALL_RULES,
+    default=None,
+    metavar="[RULE]",
+    help="Also say why each rule (or RULE) did not fire: the node that failed, nearest candidate.",
+)
 def replay(
     sources: tuple[str, ...],
     rule_paths: tuple[Path, ...],
     as_json: bool,
     fetch_pages: bool,
     allow_private_networks: bool,
+    explain: str | None,
 ) -> None:
     """Dry run: extract and match SOURCE (an HTML or text file, a feed file, or a URL).
     Writes nothing, sends nothing.
 
-    Example: monitor replay seeds/mee-syria-envoy.html --json
+    Example: monitor replay seeds/mee-syria-envoy.html --explain envoy-travel
     """
     from monitor.replay import replay as run_replay
-    from monitor.rules.load import load_rules
+    from monitor.rules.explain import explain_article
 
-    try:
-        rules = load_rules(list(rule_paths) or [Path("rules")])
-    except LocatedError as exc:
-        _fail(exc)
+    rules = _load_rules(rule_paths)
+    only = None if explain in (None, ALL_RULES) else (explain,)
+    if only and explain not in rules.by_id:
+        raise click.UsageError(f"--explain: no rule '{explain}' (rules: {', '.join(rules.ids)})")
     results = asyncio.run(
         run_replay(
             list(sources), rules, fetch_pages=fetch_pages, allow_private=allow_private_networks
@@ -189,13 +202,33 @@ def replay(
     for result in results:
         if result.error:
             log.warning("%s: %s", result.source, result.error)
+        explained = (
+            explain_article(result.article, rules, only=only, now=result.article.published)
+            if explain is not None and result.article is not None
+            else []
+        )
         if as_json:
-            click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+            record = result.to_json()
+            if explain is not None:
+                record["explanations"] = [
+                    {"rule": e.rule, "matched": e.match is not None, "reasons": e.reasons}
+                    for e in explained
+                ]
+            click.echo(json.dumps(record, ensure_ascii=False))
         else:
-            click.echo(_describe_replay(result, color=sys.stdout.isatty()))
+            click.echo(_describe_replay(result, explained, color=sys.stdout.isatty()))
 
 
-def _describe_replay(result: Any, *, color: bool) -> str:
+def _load_rules(rule_paths: tuple[Path, ...]) -> Any:
+    from monitor.rules.load import load_rules
+
+    try:
+        return load_rules(list(rule_paths) or [Path("rules")])
+    except LocatedError as exc:
+        _fail(exc)
+
+
+def _describe_replay(result: Any, explained: list[Any], *, color: bool) -> str:
     from monitor.render import highlight
     from monitor.textfmt import figure_text
 
@@ -205,8 +238,12 @@ def _describe_replay(result: Any, *, color: bool) -> str:
         lines.append(f"  {article.url}")
     if result.error:
         lines.append(f"  error: {result.error}")
-    if article and not result.matches:
-        lines.append("  no rule matched")
+    if article and not result.matches and not explained:
+        lines.append("  no rule matched (--explain says why)")
+    for explanation in explained:
+        if explanation.match is None:
+            lines.append(f"  {explanation.rule}: did not fire")
+            lines.extend(f"    - {reason}" for reason in explanation.reasons)
     for match in result.matches:
         lines.append(
             f"  {click.style(match.rule, fg='green') if color else match.rule} "
@@ -289,6 +326,42 @@ def rules_schema() -> None:
     from monitor.rules.schema import RuleFileSpec
 
     click.echo(json.dumps(RuleFileSpec.model_json_schema(by_alias=True), indent=2))
+
+
+@rules.command("eval")
+@click.argument("corpus", type=click.Path(path_type=Path))
+@click.option(
+    "-r",
+    "--rules",
+    "rule_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Rule files or folders (default: ./rules).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object with every score.")
+@click.option(
+    "--min-f1", type=click.FloatRange(0, 1), help="Exit 1 when a rule's F1 is below this."
+)
+def rules_eval(
+    corpus: Path, rule_paths: tuple[Path, ...], as_json: bool, min_f1: float | None
+) -> None:
+    """Score rules on a labelled corpus (a folder with labels.jsonl): precision, recall and
+    F1 per rule, figure and capture recall and precision, every miss and false alarm explained.
+
+    Example: monitor rules eval ../shared/corpus --min-f1 0.9
+    """
+    from monitor.evaluate import evaluate, format_table
+
+    rules = _load_rules(rule_paths)
+    try:
+        report = evaluate(corpus, rules)
+    except LocatedError as exc:
+        _fail(exc)
+    click.echo(json.dumps(report.to_json(), ensure_ascii=False) if as_json else format_table(report))
+    below = [s.rule for s in report.scores.values() if min_f1 is not None and s.f1 < min_f1]
+    if below:
+        click.echo(f"F1 below {min_f1}: {', '.join(below)}", err=True)
+        sys.exit(1)
 
 
 @main.command()

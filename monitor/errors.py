@@ -3,6 +3,7 @@
     MonitorError                 anything news-monitor raises on purpose
     ├── ConfigError              invalid monitor.yaml (carries path:line:col)
     ├── RuleError                invalid rule file(s) (carries every problem found)
+    ├── CorpusError              an unreadable labelled corpus (`rules eval`), path:line
     └── UnsafeURLError           a URL refused by the SSRF guard
 
 Expected outcomes of I/O (timeouts, HTTP errors, oversized bodies, unparsable feeds) are not
@@ -45,6 +46,10 @@ class ConfigError(LocatedError):
 
 class RuleError(LocatedError):
     """A rule file is invalid."""
+
+
+class CorpusError(LocatedError):
+    """A labelled corpus (labels.jsonl) cannot be read."""
 
 
 class UnsafeURLError(MonitorError):

@@ -24,10 +24,10 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
-from monitor.errors import Problem
+from monitor.errors import CorpusError, Problem
 from monitor.models import Article, Match
 from monitor.replay import read_documents
-from monitor.rules.explain import Explanation, explain_article
+from monitor.rules.explain import Explanation, explain_article, passed_over
 from monitor.rules.match import RuleSet, match_article
 from monitor.rules.schema import Expectation
 from monitor.yamlsrc import StrictModel
@@ -43,14 +43,6 @@ class LabelledFile(StrictModel):
     source: str | None = None
     notes: str | None = None
     vague_figures: list[str] = []
-
-
-class CorpusError(Exception):
-    """The corpus cannot be read: carries every located problem of its labels file."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
 
 
 def read_labels(corpus: Path) -> list[LabelledFile]:
@@ -252,7 +244,8 @@ def _value_findings(
         return
     missing = sorted(labelled - reported, key=str)
     if missing:
-        reasons = _why_not(score.rule, articles, rules)
+        rule = rules.by_id[score.rule]
+        reasons = [r for a in articles for r in passed_over(a, rule)]
         for value in missing:
             about = [r for r in reasons if _mentions(r, value)]
             score.findings.append(

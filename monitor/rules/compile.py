@@ -172,7 +172,13 @@ class Compiler:
     def _figure(self, spec: FigureSpec, loc: tuple[str | int, ...]) -> Node:
         triggers = self.terms(spec.near, loc + ("near",))
         return figure_node(
-            triggers, spec.within, spec.at_least, spec.at_most, spec.as_, spec.same_sentence
+            triggers,
+            spec.within,
+            spec.at_least,
+            spec.at_most,
+            spec.as_,
+            spec.same_sentence,
+            self.terms(spec.unless, loc + ("unless",)),
         )
 
     def _place(self, spec: PlaceSpec, loc: tuple[str | int, ...]) -> Node:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from monitor.models import Article, Match
+from monitor.rules.compile import CompiledRule
 from monitor.rules.match import RuleSet, match_rule, scope_for
 from monitor.rules.terms import Scope
 from monitor.timeutil import utcnow
@@ -53,3 +54,9 @@ def explain_article(
         reasons = rule.node.why_not(scope_for(rule, article, scopes))
         explanations.append(Explanation(rule.id, None, reasons or ["the rule did not hold"]))
     return explanations
+
+
+def passed_over(article: Article, rule: CompiledRule) -> list[str]:
+    """The figures and places `rule` passed over in `article`, with why, whether or not it
+    fired: what explains a labelled value that a matching rule did not report."""
+    return rule.node.misses(scope_for(rule, article, {}))

@@ -109,6 +109,11 @@ _LINKS = _AUXILIARIES | frozenset(
     "estimated said ordered told forced urged asked advised expected likely set due about "
     "to not".split()
 )
+# Words that say little about what happened to a count of people ("100,000 people in a camp").
+_LITTLE_WORDS = frozenset(
+    "in at on of the a an who which that we they it from with by into across over this these "
+    "those their there here and or but so as".split()
+)
 # Room for people is not people: "a camp built for 50,000", "a maximum of 50,000 refugees".
 _CAPACITY = [
     tuple(p.split())
@@ -310,9 +315,13 @@ def _distance(number: NumberSpan, trigger: tuple[int, int]) -> int:
 
 
 def _no_trigger(doc: Document, noun_end: int | None, after: int, hi: int) -> str:
-    """Why a count in a sentence without triggers is none: name the word that ties it there."""
-    if noun_end is not None and after < hi and doc.tokens[after].norm.isalpha():
-        return f"'{doc.original(after)}' is not a trigger of this rule"
+    """Why a count in a sentence without triggers is none: name the word that ties it there
+    (the first word after its people noun that is not a little word)."""
+    if noun_end is not None:
+        for i in range(after, min(after + 6, hi)):
+            word = doc.tokens[i].norm
+            if word.isalpha() and word not in _LITTLE_WORDS and word not in _LINKS:
+                return f"'{doc.original(i)}' is not a trigger of this rule"
     return "no trigger of this rule in its sentence"
 
 

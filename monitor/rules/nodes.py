@@ -65,6 +65,9 @@ class Node:
     needs: Requirement = ALWAYS
     why_not: WhyNot = _no_reasons
     describe: Describe = _quote_hits
+    # the candidates a figure or place node passed over, whether or not the node holds
+    # (`rules eval` explains a labelled figure that a matching rule did not report)
+    misses: WhyNot = _no_reasons
 
 
 def _listed(terms: Iterable[Term], limit: int = 6) -> str:
@@ -105,7 +108,9 @@ def any_node(children: list[Node], terms: list[Term]) -> Node:
             reasons.extend(child.why_not(scope))
         return reasons
 
-    return Node(any_fn, Requirement.any_of(child.needs for child in children), why_not)
+    return Node(
+        any_fn, Requirement.any_of(child.needs for child in children), why_not, misses=_misses(children)
+    )
 
 
 def all_node(children: list[Node]) -> Node:
@@ -126,7 +131,11 @@ def all_node(children: list[Node]) -> Node:
     needs = ALWAYS
     for child in children:
         needs = needs & child.needs
-    return Node(all_fn, needs, why_not)
+    return Node(all_fn, needs, why_not, misses=_misses(children))
+
+
+def _misses(children: list[Node]) -> WhyNot:
+    return lambda scope: [r for child in children for r in child.misses(scope)]
 
 
 def none_node(children: list[Node]) -> Node:
@@ -214,60 +223,73 @@ def figure_node(
     at_most: int | None,
     capture: str,
     same_sentence: bool,
+    unless: list[Term],
 ) -> Node:
+    def judged(scope: Scope, doc: Document, every_sentence: bool) -> list[tuple[Verdict, int]]:
+        """Each number of the sentences with a trigger (of every sentence, for explanations)
+        with its verdict, and the end of its sentence."""
+        ranges = by_range(doc, occurrences_of(scope, triggers), same_sentence)
+        if every_sentence:
+            covered = {doc.tokens[lo].sentence for lo, _, _ in ranges}
+            ranges += [
+                (lo, hi, []) for n, (lo, hi) in sentence_ranges(doc).items() if n not in covered
+            ]
+        vetoes = occurrences_of(scope, unless) if unless else []
+        results: list[tuple[Verdict, int]] = []
+        for lo, hi, spans in ranges:
+            found = [(s, e) for _, s, e in spans]
+            verdicts = judge_numbers(doc, lo, hi, found, within, at_least, at_most)
+            veto = next((o for o in vetoes if lo <= o[1] < hi), None)
+            if veto is not None:
+                reason = f"'{span_text(doc, veto[1], veto[2])}' in its sentence (unless)"
+                verdicts = [Verdict(v.number, None, reason) for v in verdicts]
+            results += [(v, hi) for v in verdicts]
+        return results
+
     def figure_fn(scope: Scope) -> Evidence | None:
         doc = scope.doc
         evidence = Evidence()
-        for lo, hi, spans in by_range(doc, occurrences_of(scope, triggers), same_sentence):
-            for verdict in _verdicts(doc, lo, hi, spans):
-                if verdict.trigger is None:
-                    continue
-                number = verdict.number
-                evidence.figures.append(number)
-                source = next(src for src, s, e in spans if (s, e) == verdict.trigger)
-                evidence.hits.append((source, *verdict.trigger))
-                if capture != "figures":
-                    evidence.captures.setdefault(capture, []).append(
-                        (number.text, number.start, number.end)
-                    )
+        for verdict, _ in judged(scope, doc, every_sentence=False):
+            if verdict.trigger is None:
+                continue
+            number = verdict.number
+            evidence.figures.append(number)
+            source = next(t.source for t in triggers if verdict.trigger in scope.spans(t))
+            evidence.hits.append((source, *verdict.trigger))
+            if capture != "figures":
+                evidence.captures.setdefault(capture, []).append(
+                    (number.text, number.start, number.end)
+                )
         return evidence if evidence.figures else None
 
-    def _verdicts(doc: Document, lo: int, hi: int, spans: list[Occurrence]) -> list[Verdict]:
-        return judge_numbers(doc, lo, hi, [(s, e) for _, s, e in spans], within, at_least, at_most)
-
-    def why_not(scope: Scope) -> list[str]:
-        """Every count of people the node did not take, with why: those in sentences with a
+    def passed_over(scope: Scope, limit: int | None = None) -> list[str]:
+        """The counts of people the node passed over, with why: those in sentences with a
         trigger first, then those beside words that are not triggers."""
         doc = scope.doc
-        occurrences = occurrences_of(scope, triggers)
-        with_triggers: list[str] = []
-        without: list[str] = []
-        ranges = by_range(doc, occurrences, same_sentence)
-        covered = {doc.tokens[lo].sentence for lo, _, _ in ranges}
-        for lo, hi, spans in ranges:
-            with_triggers += [_miss(doc, v, hi) for v in _verdicts(doc, lo, hi, spans)]
-        for sentence, (lo, hi) in sentence_ranges(doc).items():
-            if sentence in covered:
+        if not occurrences_of(scope, triggers):
+            return [f"figure: none of {_listed(triggers)} occurs"]
+        near, far = [], []
+        for verdict, hi in judged(scope, doc, every_sentence=True):
+            number = verdict.number
+            if verdict.trigger is not None:
                 continue
-            for v in _verdicts(doc, lo, hi, []):
-                if people_phrase_end(doc, v.number.end, hi) is not None:
-                    without.append(_miss(doc, v, hi))
-        reasons = with_triggers[:MAX_REASONS] + without[: max(0, MAX_REASONS - len(with_triggers))]
-        if not occurrences:
-            reasons.insert(0, f"figure: none of {_listed(triggers)} occurs")
-        elif not reasons:
-            reasons.append("figure: no count of people in the sentences with a trigger")
-        return reasons
+            context = clip(span_text(doc, number.start, min(number.end + 4, hi)), 80)
+            reason = f"figure {number.value:,} in '{context}': {verdict.reason}"
+            if "not a trigger" in verdict.reason or "no trigger" in verdict.reason:
+                if people_phrase_end(doc, number.end, hi) is not None:
+                    far.append(reason)
+            else:
+                near.append(reason)
+        reasons = (near + far)[:limit]
+        return reasons or ["figure: no count of people in the sentences with a trigger"]
 
-    def _miss(doc: Document, verdict: Verdict, hi: int) -> str:
-        number = verdict.number
-        context = span_text(doc, number.start, min(number.end + 4, hi))
-        return f"figure {number.value:,} in '{clip(context, 80)}': {verdict.reason}"
+    def why_not(scope: Scope) -> list[str]:
+        return passed_over(scope, MAX_REASONS)
 
     def describe(doc: Document, evidence: Evidence) -> str:
         return ", ".join(f"figure {n.value:,} ('{n.text}')" for n in evidence.figures[:3])
 
-    return Node(figure_fn, needs_one_of(triggers), why_not, describe)
+    return Node(figure_fn, needs_one_of(triggers), why_not, describe, passed_over)
 
 
 # -- places ---------------------------------------------------------------------------------
@@ -306,22 +328,25 @@ def place_node(rules: PlaceRules, capture: str) -> Node:
                 evidence.hits.extend(verdict.triggers)
         return evidence if evidence.captures else None
 
-    def why_not(scope: Scope) -> list[str]:
+    def passed_over(scope: Scope, limit: int | None = None) -> list[str]:
         if rules.triggers is not None and not occurrences_of(scope, rules.triggers):
             return [f"place: none of {_listed(rules.triggers)} occurs"]
-        verdicts = judge_places(scope, rules, every_sentence=True)
+        verdicts = [v for v in judge_places(scope, rules, every_sentence=True) if v.reason]
         if not verdicts:
             return ["place: no place of its gazetteers is written in the sentences read"]
         # candidates beside a trigger first, then by position
         ranked = sorted(verdicts, key=lambda v: ("no trigger" in v.reason, v.start))
-        return [f"place {v.name}: {v.reason}" for v in ranked[:MAX_REASONS]]
+        return [f"place {v.name}: {v.reason}" for v in ranked[:limit]]
+
+    def why_not(scope: Scope) -> list[str]:
+        return passed_over(scope, MAX_REASONS)
 
     def describe(doc: Document, evidence: Evidence) -> str:
         names = [name for values in evidence.captures.values() for name, _, _ in values]
         return "place " + ", ".join(dict.fromkeys(names))
 
     needs = needs_one_of(rules.triggers) if rules.triggers is not None else ALWAYS
-    return Node(place_fn, needs, why_not, describe)
+    return Node(place_fn, needs, why_not, describe, passed_over)
 
 
 def judge_places(scope: Scope, rules: PlaceRules, *, every_sentence: bool = False) -> list[PlaceVerdict]:

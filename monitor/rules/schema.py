@@ -56,7 +56,8 @@ class NearSpec(StrictModel):
 
 
 class FigureSpec(StrictModel):
-    """`figure: {near: [...], within, at_least, at_most, as}`: a count of people."""
+    """`figure: {near: [...], within, at_least, at_most, as, unless}`: a count of people;
+    `unless` terms in a sentence rule out its counts ("displaced his shoulder")."""
 
     near: list[TermLike] = Field(min_length=1)
     within: int = Field(8, ge=0, le=100)
@@ -64,6 +65,7 @@ class FigureSpec(StrictModel):
     at_most: int | None = Field(None, ge=0)
     as_: str = Field("figures", alias="as", pattern=r"^[a-z][a-z0-9_]*$")
     same_sentence: bool = True
+    unless: list[TermLike] = []
 
 
 class PlaceSpec(StrictModel):
