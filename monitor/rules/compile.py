@@ -189,13 +189,28 @@ class Compiler:
             same_sentence=spec.same_sentence,
             after=spec.after,
             prepositions=(
-                frozenset(tokenize(" ".join(spec.prepositions)))
+                self._words(spec.prepositions, loc + ("prepositions",))
                 if spec.prepositions is not None
                 else None
             ),
             unless=self.terms(spec.unless, loc + ("unless",)),
+            negations=self.terms(spec.negations, loc + ("negations",)),
+            actors=self.terms(spec.with_, loc + ("with",)),
+            names=spec.names,
         )
+        if spec.names and not spec.with_:
+            self.error(loc + ("names",), "names: true needs with: (the terms a name follows)")
         return place_node(rules, spec.as_)
+
+    def _words(self, items: list[str], loc: tuple[str | int, ...]) -> frozenset[str]:
+        """Plain words, each `$name` replaced by the words of list `name`."""
+        words: list[str] = []
+        for index, item in enumerate(items):
+            if item.startswith("$") and item[1:] not in self.lists:
+                self.error(loc + (index,), f"unknown list '{item}' (define it under lists:)")
+                continue
+            words.extend(self.lists[item[1:]] if item.startswith("$") else [item])
+        return frozenset(tokenize(" ".join(words)))
 
     def _gazetteer(self, items: list[str], loc: tuple[str | int, ...]) -> Gazetteer:
         gazetteer = Gazetteer()

@@ -306,6 +306,9 @@ class PlaceRules:
     after: bool  # the place must come after its trigger ("travel to Moscow")
     prepositions: frozenset[str] | None  # the word before the place, when given
     unless: list[Term]  # a candidate in a sentence with one of these does not count
+    negations: list[Term]  # a trigger right after one of these ("would not travel") is none
+    actors: list[Term]  # when given, one of these must be in the candidate's sentence
+    names: bool  # the names written after an actor stand for it later in the text
 
 
 @dataclass(frozen=True)
@@ -361,12 +364,29 @@ def judge_places(scope: Scope, rules: PlaceRules, *, every_sentence: bool = Fals
         covered = {doc.tokens[lo].sentence for lo, _, _ in ranges}
         ranges += [(lo, hi, []) for n, (lo, hi) in sentence_ranges(doc).items() if n not in covered]
     unless = occurrences_of(scope, rules.unless) if rules.unless else []
+    actors = _actor_occurrences(scope, rules) if rules.actors else []
     verdicts: list[PlaceVerdict] = []
+    negations = occurrences_of(scope, rules.negations) if rules.negations else []
     for lo, hi, spans in ranges:
+        negated = [t for t in spans if _negated(t, negations)]
+        if negated and len(negated) == len(spans):
+            word = span_text(doc, negated[0][1], negated[0][2])
+            for start, end, name in rules.gazetteer.find(doc, lo, hi):
+                verdicts.append(PlaceVerdict(start, end, name, [], f"its trigger '{word}' is negated"))
+            continue
+        spans = [t for t in spans if t not in negated]
         veto = next((o for o in unless if lo <= o[1] < hi), None)
+        actor = next((o for o in actors if lo <= o[1] < hi), None) if rules.actors else None
         accepted: list[PlaceVerdict] = []
         for start, end, name in rules.gazetteer.find(doc, lo, hi):
             verdict = _judge_place(doc, rules, start, end, name, spans, veto, accepted)
+            if not verdict.reason and rules.actors:
+                if actor is None:
+                    verdict = PlaceVerdict(
+                        start, end, name, [], f"none of {_listed(rules.actors)} in its sentence"
+                    )
+                else:
+                    verdict = PlaceVerdict(start, end, name, [*verdict.triggers, actor])
             if not verdict.reason:
                 accepted.append(verdict)
             verdicts.append(verdict)
@@ -398,7 +418,10 @@ def _judge_place(
     if accepted and _continues_list(doc, accepted[-1].end, start):
         # "stops in Vietnam, Japan, the Philippines and Mongolia": the list goes on
         return PlaceVerdict(start, end, name, accepted[-1].triggers)
-    candidates = [t for t in spans if not rules.after or t[2] <= start]
+    # a journey's destination is the first place after its trigger: "on my way to Moscow,"
+    # he told reporters in Geneva" goes to Moscow
+    taken = accepted[-1].end if accepted else -1
+    candidates = [t for t in spans if not rules.after or taken < t[2] <= start]
     if not candidates:
         return no(f"comes before its trigger '{span_text(doc, spans[0][1], spans[0][2])}'")
     close = [t for t in candidates if close_to(doc, (start, end), (t[1], t[2]), rules.within, rules.same_sentence)]
@@ -411,6 +434,63 @@ def _judge_place(
         if not right_after and before not in rules.prepositions:
             return no(f"'{before or '(start)'}' before it is none of its prepositions")
     return PlaceVerdict(start, end, name, close)
+
+
+def _negated(trigger: Occurrence, negations: list[Occurrence]) -> bool:
+    """A negation or hedge at most two words before the trigger: "would not travel",
+    "might be in", "his potential visit"."""
+    return any(0 <= trigger[1] - n[2] <= 2 for n in negations)
+
+
+def _actor_occurrences(scope: Scope, rules: PlaceRules) -> list[Occurrence]:
+    """The actor terms, and with `names` every later mention of the name written right after
+    one ("Foreign Minister Wang Yi ... Wang Yi said", "Secretary of State John Kerry ... Kerry")."""
+    doc = scope.doc
+    found = occurrences_of(scope, rules.actors)
+    if not rules.names:
+        return found
+    aliases: dict[str, str] = {}
+    for source, _, end in found:
+        alias = _name_after(doc, end)
+        # a headline in title case ("Envoy Travels To Moscow") writes no name
+        if alias is not None and (doc.tokens[alias].norm,) not in rules.gazetteer.names:
+            aliases.setdefault(doc.tokens[alias].norm, source)
+    mentions = [
+        (source, i, i + 1)
+        for alias, source in aliases.items()
+        for i in doc.positions.get(alias, ())
+        if doc.text[doc.tokens[i].start].isupper()
+    ]
+    return sorted(found + mentions, key=lambda o: o[1])
+
+
+# lower-case particles inside personal names: "Staffan de Mistura", "Adel al-Jubeir"
+_NAME_PARTICLES = frozenset("de da di du del della van von der den al el bin ibn la le".split())
+
+
+def _name_after(doc: Document, end: int) -> int | None:
+    """The token a person is later called by, when a capitalised name (up to four words, in
+    the same sentence, not in a headline) is written right after token `end`: the surname
+    ("John Kerry" -> Kerry), or the family name written first when the last is short
+    ("Wang Yi" -> Wang)."""
+    if end >= len(doc.tokens):
+        return None
+    sentence = doc.tokens[end - 1].sentence
+    if doc.sentences[sentence].field == "title":
+        return None
+    words: list[int] = []
+    i = end
+    while i < min(end + 4, len(doc.tokens)) and doc.tokens[i].sentence == sentence:
+        word = doc.original(i)
+        if word[:1].isupper() and word.isalpha() and len(word) > 1:
+            words.append(i)
+        elif word not in _NAME_PARTICLES:
+            break
+        i += 1
+    for candidate in reversed(words):
+        if len(doc.tokens[candidate].norm) >= 3:
+            return candidate
+    return None
 
 
 _ARTICLES = frozenset({"the"})

@@ -93,7 +93,8 @@ def _part_of_a_name(doc: Document, start: int, end: int, hi: int) -> bool:
     sentence = doc.tokens[start].sentence
     if start > 0 and doc.tokens[start - 1].sentence == sentence:
         first_of_sentence = start - 1 == 0 or doc.tokens[start - 2].sentence != sentence
-        if not first_of_sentence and _capitalised_word(doc, start - 1):
+        gap = doc.text[doc.tokens[start - 1].end : doc.tokens[start].start]
+        if not first_of_sentence and _capitalised_word(doc, start - 1) and gap.isspace():
             return True
     if end < hi and doc.tokens[end].sentence == sentence:
         after = doc.tokens[end]

@@ -72,7 +72,10 @@ class PlaceSpec(StrictModel):
     """`place: {near: [...], within, in: [...], as}`: a place name, optionally near terms;
     `after` (the place follows its trigger), `prepositions` (the word before the place, unless
     it follows the trigger itself) and `unless` (terms whose presence in the sentence rules the
-    place out) narrow which names count."""
+    place out) narrow which names count, and `negations` make a trigger right after one no
+    trigger ("would not travel"); `with` terms must be in the place's sentence too
+    (who travels), and with `names` the name written after one ("Secretary of State John
+    Kerry") stands for it later in the text ("Kerry arrived in Oslo")."""
 
     near: list[TermLike] | None = None
     within: int = Field(6, ge=0, le=100)
@@ -82,6 +85,9 @@ class PlaceSpec(StrictModel):
     after: bool = False
     prepositions: list[str] | None = Field(None, min_length=1)
     unless: list[TermLike] = []
+    negations: list[TermLike] = []
+    with_: list[TermLike] = Field([], alias="with")
+    names: bool = False
 
 
 class NodeSpec(StrictModel):
