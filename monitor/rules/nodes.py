@@ -430,7 +430,12 @@ def _judge_place(
         distance = gap(start, end, t[1], t[2])
         return no(f"is {distance} words from '{span_text(doc, t[1], t[2])}' (within: {rules.within})")
     if rules.prepositions is not None:
-        right_after = any(t[2] == _skip_article(doc, start) for t in close)
+        # "visit Belgium": the place is the trigger's object (nothing but a space between)
+        right_after = any(
+            t[2] == _skip_article(doc, start)
+            and doc.text[doc.tokens[t[2] - 1].end : doc.tokens[t[2]].start].isspace()
+            for t in close
+        )
         if not right_after and before not in rules.prepositions:
             return no(f"'{before or '(start)'}' before it is none of its prepositions")
     return PlaceVerdict(start, end, name, close)

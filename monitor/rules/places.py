@@ -43,20 +43,35 @@ _CAPITAL_ALIASES = {"Washington, D.C.": "Washington", "Kiev": "Kyiv", "Kyiv": "K
 
 @dataclass
 class Gazetteer:
-    """Folded token sequences of place names mapped to their canonical names."""
+    """Folded token sequences of place names mapped to their canonical names. A place's own
+    name beats another place's alternate name ("Islamabad" the capital, not an old name of
+    Chittagong)."""
 
     names: dict[tuple[str, ...], str] = field(default_factory=dict)
     longest: int = 0
+    alternates: set[tuple[str, ...]] = field(default_factory=set)  # keys from alternate names
 
-    def add(self, written: str, canonical: str) -> None:
+    def add(self, written: str, canonical: str, *, alternate: bool = False) -> None:
         key = tuple(tokenize(written))
-        if key and key not in self.names:
-            self.names[key] = canonical
-            self.longest = max(self.longest, len(key))
+        if not key:
+            return
+        if key in self.names and not (key in self.alternates and not alternate):
+            return
+        self.names[key] = canonical
+        if alternate:
+            self.alternates.add(key)
+        else:
+            self.alternates.discard(key)
+        self.longest = max(self.longest, len(key))
 
     def merge(self, other: Gazetteer) -> None:
         for key, canonical in other.names.items():
-            self.names.setdefault(key, canonical)
+            if key not in self.names or (key in self.alternates and key not in other.alternates):
+                self.names[key] = canonical
+                if key in other.alternates:
+                    self.alternates.add(key)
+                else:
+                    self.alternates.discard(key)
         self.longest = max(self.longest, other.longest)
 
     def find(self, doc: Document, lo: int, hi: int) -> list[tuple[int, int, str]]:
@@ -142,7 +157,7 @@ def builtin_gazetteer(name: str) -> Gazetteer:
                 # big cities go by several names in English ("New York" for New York City)
                 for alias in city["alternatenames"]:
                     if alias.isascii() and alias[:1].isupper() and 3 < len(alias) < 40:
-                        gazetteer.add(alias, city["name"])
+                        gazetteer.add(alias, city["name"], alternate=True)
         gazetteer.merge(builtin_gazetteer("capitals"))
     else:
         raise KeyError(name)
