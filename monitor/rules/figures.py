@@ -402,6 +402,9 @@ def _tied(
         return f"a casualty word ('{doc.tokens[casualty].norm}') stands between it and '{word}'"
     if _clause_break(doc, gap_start, gap_end):
         return f"a clause break stands between it and '{word}'"
+    share = _share(doc, gap_start, gap_end)
+    if share:
+        return f"'{share}' stands between it and '{word}': a part of them, not all"
     if any(gap_start <= n.start < gap_end for n in numbers if n is not number):
         return f"another number stands nearer to '{word}'"
     return None
@@ -413,6 +416,15 @@ def _clause_break(doc: Document, start: int, end: int) -> bool:
         return False
     between = doc.text[doc.tokens[start - 1].end : doc.tokens[end].start]
     return bool(re.search(r"[;:]|\s[-–—]\s|[–—]", between))
+
+
+def _share(doc: Document, start: int, end: int) -> str | None:
+    """ "Four million people, half of them refugees": the trigger tells of a share."""
+    words = [t.norm for t in doc.tokens[start:end]]
+    for i in range(len(words) - 1):
+        if words[i + 1] in ("them", "whom", "those") and words[i] == "of":
+            return " ".join(words[max(0, i - 1) : i + 2])
+    return None
 
 
 def _capacity_before(doc: Document, start: int, lo: int) -> str | None:
