@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from monitor.models import Figure, Hit, Match
 
 
 def figure_to_json(f: Figure) -> dict[str, Any]:
-    return {
+    shape: dict[str, Any] = {
         "value": f.value,
         "text": f.text,
         "qualifier": f.qualifier,
         "approximate": f.approximate,
     }
+    if f.reported is not None:  # figures of history say when they were reported
+        shape["reported"] = f.reported.isoformat()
+    return shape
 
 
 def figure_from_json(d: dict[str, Any]) -> Figure:
-    return Figure(d["value"], d["text"], d.get("qualifier"), d.get("approximate", False))
+    reported = datetime.fromisoformat(d["reported"]) if d.get("reported") else None
+    return Figure(d["value"], d["text"], d.get("qualifier"), d.get("approximate", False), reported)
 
 
 def hit_to_json(h: Hit) -> dict[str, Any]:

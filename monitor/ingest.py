@@ -18,6 +18,7 @@ from monitor.fetch import fetch
 from monitor.models import Article, Entry, Match, PollResult
 from monitor.rules import FEED_HEALTH
 from monitor.rules.compile import CompiledRule
+from monitor.rules.nodes import PLACE_CAPTURE
 from monitor.rules.match import match_article
 from monitor.runtime import CycleReport, Runtime
 from monitor.store import FeedState
@@ -86,6 +87,8 @@ async def poll_one(
                     return 0
 
         fresh = [(e, i) for e, i in zip(result.entries, identities, strict=True) if i not in known]
+        # oldest first, so a figure history reads in the order the news came
+        fresh.sort(key=lambda pair: pair[0].published or now)
         new_items = sum(await asyncio.gather(*(one(entry, identity) for entry, identity in fresh)))
     else:
         report.feeds_failed += 1
@@ -222,12 +225,28 @@ def record_alert(
     if policy != "new-figure":
         rt.store.add_alert(article_id, match, tags, now=now)
         return 1
-    key_capture = rule.spec.key
-    key = (match.captures.get(key_capture) or ("",))[0] if key_capture else ""
-    previous = rt.store.previous_figures(match.rule, key)
-    known = {f.value for f in previous}
+    key = figure_key(rule, match, story_id)
+    known = rt.store.known_figure_values(match.rule, key, [f.value for f in match.figures])
     if match.figures and all(f.value in known for f in match.figures):
-        log.info("no new figure, not alerted", extra=extra)
+        log.info("no new figure for %s, not alerted", key, extra=extra)
         return 0
-    rt.store.add_alert(article_id, match, tags, previous=tuple(previous), figure_key=key, now=now)
+    previous = tuple(rt.store.previous_figures(match.rule, key, now=now))
+    rt.store.add_alert(
+        article_id,
+        match,
+        tags,
+        previous=previous,
+        figure_key=key,
+        now=now,
+        reported=article.published,
+    )
     return 1
+
+
+def figure_key(rule: CompiledRule, match: Match, story_id: int) -> str:
+    """What a `new-figure` rule tracks its figures per: the value of its `key` capture, else
+    the place written beside the figure, else the story (an equal number elsewhere is news)."""
+    for name in (rule.spec.key, PLACE_CAPTURE):
+        if name and match.captures.get(name):
+            return f"{name}:{match.captures[name][0].casefold()}"
+    return f"story:{story_id}"

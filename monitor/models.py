@@ -91,6 +91,8 @@ class Figure:
     text: str
     qualifier: str | None = None
     approximate: bool = False
+    # for a figure of history: when the article that reported it was published
+    reported: datetime | None = None
 
 
 @dataclass(frozen=True)

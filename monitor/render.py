@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from monitor import resources
 from monitor.models import Digest, Hit, Message
-from monitor.textfmt import figure_text, one_line
+from monitor.textfmt import figure_text, history_text, one_line
 
 MAX_OUTPUT_CHARS = 1_000_000
 SUBJECT_MAX_CHARS = 200
@@ -41,6 +41,7 @@ def make_environment(templates_dir: Path | None = None) -> ImmutableSandboxedEnv
         lstrip_blocks=True,
     )
     env.filters["figure"] = figure_text
+    env.filters["history"] = history_text
     env.filters["highlight"] = highlight
     env.filters["oneline"] = lambda text, limit=MAX_LINE_CHARS: one_line(text, limit)
     return env

@@ -11,7 +11,7 @@ import hashlib
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,9 @@ from monitor.timeutil import as_utc, utcnow
 metadata = MetaData()
 # On PostgreSQL, digests take alerts inserted at least this long ago (see Store.alerts_after).
 SETTLE = timedelta(seconds=10)
+# "up from ..." shows at most this many earlier figures of a place or story, from this long
+HISTORY_LIMIT = 5
+HISTORY_WINDOW = timedelta(days=180)
 # How long a worker may hold a feed it polls before others may take it over.
 FEED_LEASE = timedelta(minutes=10)
 # How many recent articles sharing headline words a new one is compared with (most shared first).
@@ -134,8 +137,11 @@ figure_history = Table(
     Column("key", String(256), nullable=False, default=""),
     Column("value", Integer, nullable=False),
     Column("text", String(128), nullable=False),
+    Column("qualifier", String(64)),
     Column("alert_id", Integer, ForeignKey("alerts.id")),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # when the reporting article was published (else when it was stored): history's order
+    Column("reported_at", DateTime(timezone=True)),
     UniqueConstraint("rule", "key", "value"),
 )
 
@@ -397,14 +403,51 @@ class Store:
         with self.engine.connect() as conn:
             return conn.scalar(query) is not None
 
-    def previous_figures(self, rule: str, key: str = "") -> list[Figure]:
+    def previous_figures(
+        self,
+        rule: str,
+        key: str = "",
+        *,
+        now: datetime | None = None,
+        within: timedelta = HISTORY_WINDOW,
+        limit: int = HISTORY_LIMIT,
+    ) -> list[Figure]:
+        """The figures alerted for (rule, key) in the last `within`: the `limit` latest, in
+        publication order, each with its qualifier and when it was reported."""
+        since = (now or utcnow()) - within
+        reported = func.coalesce(figure_history.c.reported_at, figure_history.c.created_at)
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(figure_history.c.value, figure_history.c.text)
-                .where(figure_history.c.rule == rule, figure_history.c.key == key)
-                .order_by(figure_history.c.id)
+                select(
+                    figure_history.c.value,
+                    figure_history.c.text,
+                    figure_history.c.qualifier,
+                    reported.label("reported"),
+                )
+                .where(
+                    figure_history.c.rule == rule,
+                    figure_history.c.key == key,
+                    figure_history.c.created_at >= since,
+                )
+                .order_by(reported.desc(), figure_history.c.id.desc())
+                .limit(limit)
             ).all()
-        return [Figure(value=r.value, text=r.text) for r in rows]
+        return [
+            Figure(value=r.value, text=r.text, qualifier=r.qualifier, reported=_aware(r.reported))
+            for r in reversed(rows)
+        ]
+
+    def known_figure_values(self, rule: str, key: str, values: list[int]) -> set[int]:
+        """Which of `values` the history of (rule, key) holds already, however old."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(figure_history.c.value).where(
+                    figure_history.c.rule == rule,
+                    figure_history.c.key == key,
+                    figure_history.c.value.in_(values),
+                )
+            ).all()
+        return {r.value for r in rows}
 
     def add_alert(
         self,
@@ -414,6 +457,7 @@ class Store:
         previous: tuple[Figure, ...] = (),
         figure_key: str | None = None,
         now: datetime | None = None,
+        reported: datetime | None = None,
     ) -> int:
         """Store an alert; with `figure_key` set, its figures join the rule's figure history."""
         now = now or utcnow()
@@ -440,8 +484,10 @@ class Store:
                             "key": figure_key,
                             "value": f.value,
                             "text": f.text,
+                            "qualifier": f.qualifier,
                             "alert_id": alert_id,
                             "created_at": now,
+                            "reported_at": reported or now,
                         }
                         for f in match.figures
                     ],
@@ -692,6 +738,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes: they are UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def _feed_state(r: Any) -> FeedState:

@@ -33,3 +33,12 @@ def clip(text: str, limit: int) -> str:
 def figure_text(figure: Figure) -> str:
     """A figure as the article wrote it: "at least 40,000", "tens of thousands"."""
     return f"{figure.qualifier} {figure.text}" if figure.qualifier else figure.text
+
+
+def history_text(figures: tuple[Figure, ...] | list[Figure]) -> str:
+    """Earlier figures, latest first, each with its qualifier and date: "25,000 on 2 Oct,
+    some 12,000 on 28 Sep"."""
+    return ", ".join(
+        figure_text(f) + (f" on {f.reported.day} {f.reported:%b}" if f.reported else "")
+        for f in reversed(figures)
+    )

@@ -86,19 +86,21 @@ async def cycle(tmp_path):
 
 async def test_new_figure_alerts_only_when_the_figure_changes(cycle):
     assert await cycle(
-        ("a", "Floods in Sudan", "Floods have displaced 40,000 people in Sudan.")
+        ("a", "Floods swamp Sudan villages", "Floods have displaced 40,000 people in Sudan.")
     ) == [
         ("displaced", "a"),
         ("displaced-by-country", "a"),
     ]
-    # the same figure again, from another outlet: no alert
+    # the same figure again, from another outlet on the same story: no alert
     assert (
-        await cycle(("b", "Sudan floods worsen", "The floods displaced 40,000 people in Sudan."))
+        await cycle(
+            ("b", "Floods swamp Sudan villages", "The floods displaced 40,000 people in Sudan.")
+        )
         == []
     )
-    # a new figure for Sudan alerts, and says what was reported before
+    # a new figure for Sudan alerts, and says what was reported before, with its qualifier
     assert await cycle(
-        ("c", "Sudan floods", "Floods have now displaced 65,000 people in Sudan.")
+        ("c", "Floods swamp Sudan villages", "Floods have now displaced at least 65,000 people in Sudan.")
     ) == [
         ("displaced", "c"),
         ("displaced-by-country", "c"),
@@ -106,15 +108,44 @@ async def test_new_figure_alerts_only_when_the_figure_changes(cycle):
     [previous] = [
         a
         for a in cycle.store.alerts_after(0)
-        if a.article_url.endswith("/c") and a.match.rule == "displaced"
+        if a.article_url.endswith("/c") and a.match.rule == "displaced-by-country"
     ]
     assert [f.value for f in previous.previous_figures] == [40000]
-    # 40,000 is old news globally, but new for Chad: only the keyed rule alerts
+    assert previous.previous_figures[0].reported is not None
+    # 40,000 again, but in another crisis: news for the story-keyed rule and for Chad
     assert await cycle(
-        ("d", "Chad camps fill", "Fighting has displaced 40,000 people in Chad.")
+        ("d", "Chad camps fill after clashes", "Fighting has displaced 40,000 people in Chad.")
     ) == [
+        ("displaced", "d"),
         ("displaced-by-country", "d"),
     ]
+
+
+async def test_new_figure_history_is_bounded_and_in_publication_order(tmp_path):
+    from datetime import timedelta
+
+    from monitor.models import Article, Figure, Match
+    from monitor.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'm.db'}")
+    now = datetime(2026, 10, 10, tzinfo=UTC)
+    for day, value in [(3, 30000), (1, 10000), (2, 20000), (9, 90000)] + [
+        (4 + i, 40000 + i) for i in range(4)
+    ]:
+        article_id, _, _ = store.add_article(
+            f"https://news.example/{value}", Article(url=f"https://news.example/{value}", title=str(value), text=f"text {value}"), now=now
+        )
+        match = Match("displaced", "Displaced", "high", figures=(Figure(value, f"{value:,}", "some"),))
+        store.add_alert(
+            article_id, match, (), figure_key="place:sudan", now=now,
+            reported=now - timedelta(days=30) + timedelta(days=day),
+        )
+    history = store.previous_figures("displaced", "place:sudan", now=now, limit=5)
+    # the five latest reports, oldest first, each with its qualifier and date
+    assert [f.value for f in history] == [40000, 40001, 40002, 40003, 90000]
+    assert all(f.qualifier == "some" and f.reported is not None for f in history)
+    assert store.previous_figures("displaced", "place:sudan", now=now + timedelta(days=365)) == []
+    store.close()
 
 
 async def test_once_per_story_alerts_once_across_outlets(cycle):

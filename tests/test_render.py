@@ -40,13 +40,13 @@ def test_html_is_escaped_and_marks_hits():
     assert "<b>people</b>" not in html
     assert "Strikes have <mark>displaced</mark> 40,000 &lt;b&gt;people&lt;/b&gt;." in html
     assert 'href="https://example.org/a?x=1&amp;y=2"' in html
-    assert "previously reported: 12,000" in html
+    assert "up from 12,000" in html
 
 
 def test_text_part_keeps_titles_on_one_line():
     text = render_digest(make_environment(), digest()).text
     assert 'Envoy <script>alert("x")</script> Bcc: victim@example.org travels\n' in text
-    assert "Figures: at least 40,000" in text and "Previously reported: 12,000" in text
+    assert "Figures: at least 40,000" in text and "Up from: 12,000" in text
 
 
 def test_operator_templates_override_and_are_sandboxed(tmp_path):

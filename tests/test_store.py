@@ -93,16 +93,23 @@ def test_alerts_round_trip_and_figure_history(store):
     [alert] = store.alerts_after(0)
     assert alert.id == alert_id and alert.match == MATCH and alert.tags == ("humanitarian",)
     assert alert.published == NOW and alert.article_title == "A title"
-    assert store.previous_figures("displacement-figures") == [Figure(40000, "40,000")]
+    # history keeps each figure's qualifier and when it was reported
+    assert store.previous_figures("displacement-figures", now=NOW) == [
+        Figure(40000, "40,000", MATCH.figures[0].qualifier, reported=NOW)
+    ]
 
     second = add_article(store, "https://example.org/b")
     newer = Match(
         **{**MATCH.__dict__, "figures": (Figure(40000, "40,000"), Figure(60000, "60,000"))}
     )
     store.add_alert(second, newer, (), previous=(Figure(40000, "40,000"),), figure_key="", now=NOW)
-    assert [f.value for f in store.previous_figures("displacement-figures")] == [40000, 60000]
+    assert [f.value for f in store.previous_figures("displacement-figures", now=NOW)] == [
+        40000,
+        60000,
+    ]
     assert store.alerts_after(alert_id)[0].previous_figures == (Figure(40000, "40,000"),)
-    assert store.previous_figures("displacement-figures", key="Sudan") == []
+    assert store.previous_figures("displacement-figures", key="Sudan", now=NOW) == []
+    assert store.known_figure_values("displacement-figures", "", [40000, 70000]) == {40000}
 
 
 def test_digest_outbox_claims_leases_and_outcomes(store):

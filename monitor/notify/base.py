@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from monitor.codec import figure_to_json, match_to_json
 from monitor.models import Alert, DeliveryResult, Digest, Message
-from monitor.textfmt import clip, figure_text, one_line
+from monitor.textfmt import clip, figure_text, history_text, one_line
 
 __all__ = [
     "PAYLOAD_VERSION",
@@ -151,7 +151,7 @@ class AlertView:
     article_title: str
     url: str | None
     site_name: str
-    # "at least 40,000 (previously 25,000)", or "" without figures
+    # "at least 40,000 (up from 25,000 on 2 Oct)", or "" without figures
     figures: str
     # (name, "Moscow, Washington")
     captures: tuple[tuple[str, str], ...]
@@ -163,7 +163,7 @@ def alert_view(alert: Alert) -> AlertView:
     match = alert.match
     figures = ", ".join(figure_text(f) for f in match.figures)
     if figures and alert.previous_figures:
-        figures += " (previously " + ", ".join(f.text for f in alert.previous_figures[-3:]) + ")"
+        figures += f" (up from {history_text(alert.previous_figures[-3:])})"
     captures = tuple(
         (plain(name, 50), plain(", ".join(values), 200))
         for name, values in match.captures.items()

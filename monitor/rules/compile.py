@@ -179,6 +179,7 @@ class Compiler:
             spec.as_,
             spec.same_sentence,
             self.terms(spec.unless, loc + ("unless",)),
+            self._gazetteer(spec.where, loc + ("where",)) if spec.where else None,
         )
 
     def _place(self, spec: PlaceSpec, loc: tuple[str | int, ...]) -> Node:

@@ -21,6 +21,8 @@ from monitor.textfmt import clip
 Occurrence = tuple[str, int, int]  # (term source, first token, end token)
 # how many explanations one node gives: the nearest misses are the useful ones
 MAX_REASONS = 5
+# the capture under which `figure: {where: ...}` records the place beside a figure
+PLACE_CAPTURE = "place"
 
 
 @dataclass
@@ -224,6 +226,7 @@ def figure_node(
     capture: str,
     same_sentence: bool,
     unless: list[Term],
+    where: Gazetteer | None,
 ) -> Node:
     def judged(scope: Scope, doc: Document, every_sentence: bool) -> list[tuple[Verdict, int]]:
         """Each number of the sentences with a trigger (of every sentence, for explanations)
@@ -249,7 +252,7 @@ def figure_node(
     def figure_fn(scope: Scope) -> Evidence | None:
         doc = scope.doc
         evidence = Evidence()
-        for verdict, _ in judged(scope, doc, every_sentence=False):
+        for verdict, hi in judged(scope, doc, every_sentence=False):
             if verdict.trigger is None:
                 continue
             number = verdict.number
@@ -260,6 +263,10 @@ def figure_node(
                 evidence.captures.setdefault(capture, []).append(
                     (number.text, number.start, number.end)
                 )
+            if where is not None:
+                place = _place_beside(doc, where, number, hi)
+                if place is not None:
+                    evidence.captures.setdefault(PLACE_CAPTURE, []).append(place)
         return evidence if evidence.figures else None
 
     def passed_over(scope: Scope, limit: int | None = None) -> list[str]:
@@ -290,6 +297,28 @@ def figure_node(
         return ", ".join(f"figure {n.value:,} ('{n.text}')" for n in evidence.figures[:3])
 
     return Node(figure_fn, needs_one_of(triggers), why_not, describe, passed_over)
+
+
+def _place_beside(
+    doc: Document, gazetteer: Gazetteer, number: NumberSpan, hi: int
+) -> tuple[str, int, int] | None:
+    """The place where a figure happens: the nearest written after a locative ("40,000
+    displaced in Syria", "fled from Darfur"), else the nearest ("Sudan's 40,000 displaced");
+    "Chad says" is a speaker, not the place."""
+    lo, _ = sentence_ranges(doc)[doc.tokens[number.start].sentence]
+    places = gazetteer.find(doc, lo, hi)
+    if not places:
+        return None
+
+    def rank(place: tuple[int, int, str]) -> tuple[bool, int]:
+        located = _word_before(doc, place[0]) in _LOCATIVES
+        return not located, gap(place[0], place[1], number.start, number.end)
+
+    start, end, name = min(places, key=rank)
+    return name, start, end
+
+
+_LOCATIVES = frozenset("in across from within inside near around throughout of".split())
 
 
 # -- places ---------------------------------------------------------------------------------

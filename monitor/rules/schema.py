@@ -57,7 +57,8 @@ class NearSpec(StrictModel):
 
 class FigureSpec(StrictModel):
     """`figure: {near: [...], within, at_least, at_most, as, unless}`: a count of people;
-    `unless` terms in a sentence rule out its counts ("displaced his shoulder")."""
+    `unless` terms in a sentence rule out its counts ("displaced his shoulder"); `where`
+    gazetteers capture the place written nearest each figure in its sentence as `place`."""
 
     near: list[TermLike] = Field(min_length=1)
     within: int = Field(8, ge=0, le=100)
@@ -66,6 +67,7 @@ class FigureSpec(StrictModel):
     as_: str = Field("figures", alias="as", pattern=r"^[a-z][a-z0-9_]*$")
     same_sentence: bool = True
     unless: list[TermLike] = []
+    where: list[str] = []
 
 
 class PlaceSpec(StrictModel):

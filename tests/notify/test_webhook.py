@@ -379,7 +379,7 @@ async def test_slack_body(
     assert "*New displacement figures* · high" in first
     url = "https://www.middleeasteye.net/news/un-syria-peace-envoy-travels-moscow"
     assert f"<{url}|UN Syria peace envoy travels to Moscow> (Middle East Eye)" in first
-    assert "*Figures:* at least 40,000 (previously 25,000)" in first
+    assert "*Figures:* at least 40,000 (up from 25,000)" in first
     assert "*destination:* Moscow, Washington" in sections[2]["text"]["text"]
     text = text_of(body)
     for fact in SEED_FACTS:
@@ -397,7 +397,7 @@ async def test_discord_body(
     first = body["embeds"][0]
     assert first["title"] == "UN Syria peace envoy travels to Moscow"
     assert first["url"] == "https://www.middleeasteye.net/news/un-syria-peace-envoy-travels-moscow"
-    assert "**Figures:** at least 40,000 (previously 25,000)" in first["description"]
+    assert "**Figures:** at least 40,000 (up from 25,000)" in first["description"]
     assert first["footer"] == {"text": "Middle East Eye"}
     assert isinstance(first["color"], int)
     text = text_of(body)
@@ -443,7 +443,7 @@ async def test_mattermost_body(
         "[UN Syria peace envoy travels to Moscow]"
         "(https://www.middleeasteye.net/news/un-syria-peace-envoy-travels-moscow)"
     ) in text
-    assert "**Figures:** at least 40,000 (previously 25,000)" in text
+    assert "**Figures:** at least 40,000 (up from 25,000)" in text
     assert "**destination:** Moscow, Washington" in text
     for fact in SEED_FACTS:
         assert fact in text
