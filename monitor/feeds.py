@@ -306,6 +306,61 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data)
 
 
+class _BlockTextExtractor(_TextExtractor):
+    """Text of an HTML article, one line per block, for matching: a list item that is
+    nothing but a link is written as a markdown link line, so that the boilerplate filter
+    (`monitor.boilerplate`) drops "Related stories" lists as it does in markdown."""
+
+    _BLOCKS = frozenset({"p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "br",
+                         "ul", "ol", "section", "aside", "blockquote", "figure", "figcaption"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._item: list[str] | None = None  # text of the open <li>
+        self._link: list[str] | None = None  # text of the open <a> inside it
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._HIDDEN:
+            self._hidden += 1
+        elif tag == "li":
+            self.parts.append("\n")
+            self._item, self._link = [], None
+        elif tag == "a" and self._item is not None:
+            self._link = []
+        elif tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._HIDDEN and self._hidden:
+            self._hidden -= 1
+        elif tag == "li" and self._item is not None:
+            text = " ".join("".join(self._item).split())
+            linked = " ".join("".join(self._link or []).split())
+            self.parts.append(f"- [{text}](link)\n" if text and text == linked else text + "\n")
+            self._item = self._link = None
+        elif tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._hidden:
+            return
+        if self._item is None:
+            self.parts.append(data)
+            return
+        self._item.append(data)
+        if self._link is not None:
+            self._link.append(data)
+
+
+def content_text(value: str) -> str:
+    """An entry's full HTML content as plain text, one line per paragraph or list item."""
+    extractor = _BlockTextExtractor()
+    extractor.feed(value)
+    extractor.close()
+    lines = (" ".join(_CONTROL.sub(" ", line).split()) for line in "".join(extractor.parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
@@ -375,7 +430,7 @@ def entry_article(
     return Article(
         url=entry.url or entry.guid or "",
         title=entry.title,
-        text=plain_text(entry.content) if entry.content else entry.summary,
+        text=content_text(entry.content) if entry.content else entry.summary,
         summary=entry.summary,
         published=entry.published,
         feed_url=feed_url,

@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 
+from monitor.boilerplate import split_header
 from monitor.codec import match_to_json
 from monitor.extract import ExtractFailure, extract_html
 from monitor.feeds import entry_article, looks_like_feed, parse_feed
@@ -103,7 +104,8 @@ def documents_of(body: bytes, url: str, *, is_html: bool) -> list[tuple[Article 
         return [(entry_article(e), None) for e in feed.entries]
     if is_html or body.lstrip()[:1] == b"<":
         return [_page_article(body, url)]
-    return [(Article(url=url, title="", text=body.decode("utf-8", errors="replace")), None)]
+    header, text = split_header(body.decode("utf-8", errors="replace"))
+    return [(Article(url=url, title=header.get("title", ""), text=text), None)]
 
 
 def _read(path: Path) -> tuple[bytes, str | None]:

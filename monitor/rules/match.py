@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from monitor.boilerplate import strip_boilerplate
 from monitor.models import Article, Figure, Hit, Match
 from monitor.rules.compile import CompiledRule
 from monitor.rules.nodes import Evidence
@@ -50,7 +51,12 @@ ALL_FIELDS = ("title", "summary", "text")
 
 
 def article_parts(article: Article, fields: tuple[str, ...]) -> list[tuple[str, str]]:
-    values = {"title": article.title, "summary": article.summary, "text": article.text}
+    """The fields rules read; link boxes and link lists are not the article's own words."""
+    values = {
+        "title": article.title,
+        "summary": strip_boilerplate(article.summary),
+        "text": strip_boilerplate(article.text),
+    }
     return [(name, values[name]) for name in fields]
 
 

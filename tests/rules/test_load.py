@@ -177,3 +177,24 @@ def test_yaml_alias_bombs_are_refused_quickly(tmp_path):
         tmp_path, "lists:\n" + "\n".join("  " + line for line in levels) + "\nrules: []\n"
     )
     assert found[0] == "bad.yaml:2:7: YAML anchors and aliases (&name, *name) are not supported"
+
+
+def test_word_forms_and_place_options_are_checked(tmp_path):
+    found = problems(
+        tmp_path,
+        """\
+        rules:
+          - id: one
+            match:
+              any: ["~flee*", "~cease-fire"]
+          - id: two
+            match:
+              place: {near: [~visit], in: [$cities], prepositions: [$nope], names: true}
+        """,
+    )
+    assert found == [
+        "bad.yaml:4:13: '~flee*' in term '~flee*': ~ takes one plain word (~flee)",
+        "bad.yaml:4:23: '~cease-fire' in term '~cease-fire': ~ takes one plain word (~flee)",
+        "bad.yaml:7:61: unknown list '$nope' (define it under lists:)",
+        "bad.yaml:7:76: names: true needs with: (the terms a name follows)",
+    ]
