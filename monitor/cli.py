@@ -357,7 +357,9 @@ def rules_eval(
         report = evaluate(corpus, rules)
     except LocatedError as exc:
         _fail(exc)
-    click.echo(json.dumps(report.to_json(), ensure_ascii=False) if as_json else format_table(report))
+    click.echo(
+        json.dumps(report.to_json(), ensure_ascii=False) if as_json else format_table(report)
+    )
     below = [s.rule for s in report.scores.values() if min_f1 is not None and s.f1 < min_f1]
     if below:
         click.echo(f"F1 below {min_f1}: {', '.join(below)}", err=True)

@@ -104,7 +104,12 @@ class Finding:
     reasons: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"file": self.file, "kind": self.kind, "detail": self.detail, "reasons": self.reasons}
+        return {
+            "file": self.file,
+            "kind": self.kind,
+            "detail": self.detail,
+            "reasons": self.reasons,
+        }
 
 
 @dataclass
@@ -212,7 +217,9 @@ def _score(
     elif expect.match:
         score.fn += 1
         score.findings.append(
-            Finding(file, "miss", "no match, labelled a match", _why_not(score.rule, articles, rules))
+            Finding(
+                file, "miss", "no match, labelled a match", _why_not(score.rule, articles, rules)
+            )
         )
     else:
         score.tn += 1
@@ -273,9 +280,9 @@ def _sentences_with(match: Match, what: str, value: Any) -> list[str]:
         texts = [f.text for f in match.figures if f.value == value]
     else:
         texts = [value]
-    return [
-        f"in: {s}" for s in match.snippets if any(t.casefold() in s.casefold() for t in texts)
-    ][:1]
+    return [f"in: {s}" for s in match.snippets if any(t.casefold() in s.casefold() for t in texts)][
+        :1
+    ]
 
 
 def _why(found: list[Match]) -> list[str]:
@@ -285,9 +292,7 @@ def _why(found: list[Match]) -> list[str]:
 def _why_not(rule_id: str, articles: list[Article], rules: RuleSet) -> list[str]:
     explanations: list[Explanation] = []
     for article in articles:
-        explanations.extend(
-            explain_article(article, rules, only=(rule_id,), now=article.published)
-        )
+        explanations.extend(explain_article(article, rules, only=(rule_id,), now=article.published))
     # a feed has many items: the explanations that came closest are the ones worth reading
     reasons = [r for e in explanations for r in e.reasons]
     return _closest_first(reasons)[:8]
@@ -295,7 +300,7 @@ def _why_not(rule_id: str, articles: list[Article], rules: RuleSet) -> list[str]
 
 def _closest_first(reasons: Iterable[str]) -> list[str]:
     unique = list(dict.fromkeys(reasons))
-    return sorted(unique, key=lambda r: ("does not occur" in r or "no term" in r))
+    return sorted(unique, key=lambda r: "does not occur" in r or "no term" in r)
 
 
 def _rounded(value: float | None) -> float | None:
@@ -334,7 +339,10 @@ def format_table(report: EvalReport) -> str:
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     table = [
-        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths, strict=True)))
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(r, widths, strict=True))
+        )
         for r in rows
     ]
     lines: list[str] = []

@@ -311,8 +311,28 @@ class _BlockTextExtractor(_TextExtractor):
     nothing but a link is written as a markdown link line, so that the boilerplate filter
     (`monitor.boilerplate`) drops "Related stories" lists as it does in markdown."""
 
-    _BLOCKS = frozenset({"p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "br",
-                         "ul", "ol", "section", "aside", "blockquote", "figure", "figcaption"})
+    _BLOCKS = frozenset(
+        {
+            "p",
+            "div",
+            "li",
+            "tr",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "br",
+            "ul",
+            "ol",
+            "section",
+            "aside",
+            "blockquote",
+            "figure",
+            "figcaption",
+        }
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -357,7 +377,9 @@ def content_text(value: str) -> str:
     extractor = _BlockTextExtractor()
     extractor.feed(value)
     extractor.close()
-    lines = (" ".join(_CONTROL.sub(" ", line).split()) for line in "".join(extractor.parts).split("\n"))
+    lines = (
+        " ".join(_CONTROL.sub(" ", line).split()) for line in "".join(extractor.parts).split("\n")
+    )
     return "\n".join(line for line in lines if line)
 
 

@@ -18,8 +18,8 @@ from monitor.fetch import fetch
 from monitor.models import Article, Entry, Match, PollResult
 from monitor.rules import FEED_HEALTH
 from monitor.rules.compile import CompiledRule
-from monitor.rules.nodes import PLACE_CAPTURE
 from monitor.rules.match import match_article
+from monitor.rules.nodes import PLACE_CAPTURE
 from monitor.runtime import CycleReport, Runtime
 from monitor.store import FeedState
 

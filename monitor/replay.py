@@ -96,7 +96,9 @@ def read_documents(path: Path) -> list[tuple[Article | None, str | None]]:
     return documents_of(body, path.resolve().as_uri(), is_html=_is_html(path))
 
 
-def documents_of(body: bytes, url: str, *, is_html: bool) -> list[tuple[Article | None, str | None]]:
+def documents_of(
+    body: bytes, url: str, *, is_html: bool
+) -> list[tuple[Article | None, str | None]]:
     if looks_like_feed(body):
         feed = parse_feed(body, feed_url=url)
         if not feed.ok:

@@ -100,7 +100,11 @@ async def test_new_figure_alerts_only_when_the_figure_changes(cycle):
     )
     # a new figure for Sudan alerts, and says what was reported before, with its qualifier
     assert await cycle(
-        ("c", "Floods swamp Sudan villages", "Floods have now displaced at least 65,000 people in Sudan.")
+        (
+            "c",
+            "Floods swamp Sudan villages",
+            "Floods have now displaced at least 65,000 people in Sudan.",
+        )
     ) == [
         ("displaced", "c"),
         ("displaced-by-country", "c"),
@@ -133,11 +137,19 @@ async def test_new_figure_history_is_bounded_and_in_publication_order(tmp_path):
         (4 + i, 40000 + i) for i in range(4)
     ]:
         article_id, _, _ = store.add_article(
-            f"https://news.example/{value}", Article(url=f"https://news.example/{value}", title=str(value), text=f"text {value}"), now=now
+            f"https://news.example/{value}",
+            Article(url=f"https://news.example/{value}", title=str(value), text=f"text {value}"),
+            now=now,
         )
-        match = Match("displaced", "Displaced", "high", figures=(Figure(value, f"{value:,}", "some"),))
+        match = Match(
+            "displaced", "Displaced", "high", figures=(Figure(value, f"{value:,}", "some"),)
+        )
         store.add_alert(
-            article_id, match, (), figure_key="place:sudan", now=now,
+            article_id,
+            match,
+            (),
+            figure_key="place:sudan",
+            now=now,
             reported=now - timedelta(days=30) + timedelta(days=day),
         )
     history = store.previous_figures("displaced", "place:sudan", now=now, limit=5)

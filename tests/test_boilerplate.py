@@ -15,11 +15,23 @@ from monitor.rules.match import match_article
             "Aid reached the town.\nRelated stories\nTruce collapses in Gaza\nEnvoy travels to Moscow\nThe roads reopened.",
             "Aid reached the town.\nThe roads reopened.",
         ),
-        ("Aid reached the town.\nREAD MORE: Floods displace 10,000 in Chad", "Aid reached the town."),
-        ("Aid arrived.\n- [Ceasefire holds](https://news.example/1)\n* [Envoy in Oslo](/2)", "Aid arrived."),
-        ("See [the UN report](https://un.example/r) for details.", "See the UN report for details."),
+        (
+            "Aid reached the town.\nREAD MORE: Floods displace 10,000 in Chad",
+            "Aid reached the town.",
+        ),
+        (
+            "Aid arrived.\n- [Ceasefire holds](https://news.example/1)\n* [Envoy in Oslo](/2)",
+            "Aid arrived.",
+        ),
+        (
+            "See [the UN report](https://un.example/r) for details.",
+            "See the UN report for details.",
+        ),
         # a sentence that merely starts like a box heading is kept
-        ("Related coverage of the war shows 5,000 fled.", "Related coverage of the war shows 5,000 fled."),
+        (
+            "Related coverage of the war shows 5,000 fled.",
+            "Related coverage of the war shows 5,000 fled.",
+        ),
         ("Most read\n\nTruce agreed in Yemen\n\nThe storm passed.", "The storm passed."),
     ],
     ids=lambda v: v[:40],
@@ -59,8 +71,16 @@ def test_a_related_links_box_never_alerts(shipped_rules):
 @pytest.mark.parametrize(
     "text, title, body",
     [
-        ("---\ntitle: \"Envoy heads to Oslo\"\ndate: 2020-01-01\n---\nBody text.", "Envoy heads to Oslo", "Body text."),
-        ("Title: Camp overstretched\nDate: 2015-05-23\nTags: africa\n\nBody text.", "Camp overstretched", "Body text."),
+        (
+            '---\ntitle: "Envoy heads to Oslo"\ndate: 2020-01-01\n---\nBody text.',
+            "Envoy heads to Oslo",
+            "Body text.",
+        ),
+        (
+            "Title: Camp overstretched\nDate: 2015-05-23\nTags: africa\n\nBody text.",
+            "Camp overstretched",
+            "Body text.",
+        ),
         ("# Floods in the delta\nBody text.", "Floods in the delta", "Body text."),
         ("Nairobi: Kenya said on Monday.\nMore.", None, "Nairobi: Kenya said on Monday.\nMore."),
     ],

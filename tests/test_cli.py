@@ -163,17 +163,26 @@ async def test_outbox_lists_and_requeues_dead_letters(tmp_path, smtp_sink):
 
 def test_replay_explain_says_why_each_rule_did_not_fire(tmp_path):
     path = tmp_path / "note.txt"
-    path.write_text("Rescuers reached 12,000 residents fleeing the floodwaters.\nThe two sides agreed a trade truce.")
+    path.write_text(
+        "Rescuers reached 12,000 residents fleeing the floodwaters.\nThe two sides agreed a trade truce."
+    )
     human = run("replay", path, "-r", rules_dir(), "--explain")
     assert human.exit_code == 0
     assert "displacement-figures (high)" in human.output  # it fired: its hits as usual
-    assert "  ceasefire: did not fire\n    - vetoed by none: 'trade' within 3 of 'truce'" in human.output
+    assert (
+        "  ceasefire: did not fire\n    - vetoed by none: 'trade' within 3 of 'truce'"
+        in human.output
+    )
     assert "envoy-travel: did not fire" in human.output
 
     only = run("replay", path, "-r", rules_dir(), "--explain", "ceasefire", "--json")
     [doc] = [json.loads(line) for line in only.output.splitlines()]
     assert doc["explanations"] == [
-        {"rule": "ceasefire", "matched": False, "reasons": ["vetoed by none: 'trade' within 3 of 'truce'"]}
+        {
+            "rule": "ceasefire",
+            "matched": False,
+            "reasons": ["vetoed by none: 'trade' within 3 of 'truce'"],
+        }
     ]
     unknown = run("replay", path, "--explain", "no-such-rule")
     assert unknown.exit_code == 2 and "no rule 'no-such-rule'" in unknown.output
@@ -183,7 +192,12 @@ def test_rules_eval_prints_the_table_and_gates_on_min_f1(tmp_path):
     (tmp_path / "a.txt").write_text("Fighting has displaced 40,000 people in Sudan.")
     (tmp_path / "b.txt").write_text("Markets rose on Monday.")
     (tmp_path / "labels.jsonl").write_text(
-        json.dumps({"file": "a.txt", "expect": {"displacement-figures": {"match": True, "figures": [40000]}}})
+        json.dumps(
+            {
+                "file": "a.txt",
+                "expect": {"displacement-figures": {"match": True, "figures": [40000]}},
+            }
+        )
         + "\n"
         + json.dumps({"file": "b.txt", "expect": {"ceasefire": {"match": True}}})
         + "\n"
@@ -193,7 +207,10 @@ def test_rules_eval_prints_the_table_and_gates_on_min_f1(tmp_path):
     assert "ceasefire: b.txt: miss: no match, labelled a match" in result.output
     assert result.output.splitlines()[-3].split()[0] == "rule"
     as_json = json.loads(run("rules", "eval", tmp_path, "-r", rules_dir(), "--json").output)
-    assert {r["rule"]: r["f1"] for r in as_json["rules"]} == {"displacement-figures": 1.0, "ceasefire": 0.0}
+    assert {r["rule"]: r["f1"] for r in as_json["rules"]} == {
+        "displacement-figures": 1.0,
+        "ceasefire": 0.0,
+    }
     gated = run("rules", "eval", tmp_path, "-r", rules_dir(), "--min-f1", "0.9")
     assert gated.exit_code == 1 and "F1 below 0.9: ceasefire" in gated.output
     missing = run("rules", "eval", tmp_path / "nowhere", "-r", rules_dir())

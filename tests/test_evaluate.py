@@ -2,7 +2,6 @@
 the union of their items, located errors in the labels; and on ../shared/corpus when present."""
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -92,7 +91,11 @@ def test_table_ends_with_the_scores_and_json_holds_everything(corpus, shipped_ru
         "envoy-travel",
     ]
     data = report.to_json()
-    assert {r["rule"] for r in data["rules"]} == {"displacement-figures", "ceasefire", "envoy-travel"}
+    assert {r["rule"] for r in data["rules"]} == {
+        "displacement-figures",
+        "ceasefire",
+        "envoy-travel",
+    }
     assert data["errors"] == [] and data["unknown_rules"] == []
 
 
@@ -103,7 +106,9 @@ def test_bad_labels_are_located(tmp_path):
     with pytest.raises(CorpusError) as caught:
         read_labels(tmp_path)
     problems = [str(p) for p in caught.value.problems]
-    assert problems[0].startswith(f"{tmp_path / 'labels.jsonl'}:2:") and "invalid JSON" in problems[0]
+    assert (
+        problems[0].startswith(f"{tmp_path / 'labels.jsonl'}:2:") and "invalid JSON" in problems[0]
+    )
     assert problems[1].startswith(f"{tmp_path / 'labels.jsonl'}:3:1: expect.x.match")
     with pytest.raises(CorpusError, match="cannot read labels"):
         read_labels(tmp_path / "missing")

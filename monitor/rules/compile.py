@@ -16,12 +16,6 @@ import re2
 
 from monitor.errors import Problem
 from monitor.models import Article
-from monitor.rules.places import (
-    BUILTIN_GAZETTEERS,
-    Gazetteer,
-    builtin_gazetteer,
-    gazetteer_from,
-)
 from monitor.rules.nodes import (
     Node,
     NodeFn,
@@ -33,6 +27,12 @@ from monitor.rules.nodes import (
     none_node,
     place_node,
     term_node,
+)
+from monitor.rules.places import (
+    BUILTIN_GAZETTEERS,
+    Gazetteer,
+    builtin_gazetteer,
+    gazetteer_from,
 )
 from monitor.rules.schema import (
     FigureSpec,
@@ -284,8 +284,7 @@ class CompiledRule:
         language = (article.language or "").split("-")[0]
         if spec.languages and language and language not in spec.languages:
             failures.append(
-                f"guard languages: the article is in '{language}', "
-                f"not {', '.join(spec.languages)}"
+                f"guard languages: the article is in '{language}', not {', '.join(spec.languages)}"
             )
         if self.max_age and article.published and now - article.published > self.max_age:
             age = _age((now - article.published).total_seconds())

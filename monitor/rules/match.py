@@ -14,8 +14,8 @@ from datetime import datetime
 from monitor.boilerplate import strip_boilerplate
 from monitor.models import Article, Figure, Hit, Match
 from monitor.rules.compile import CompiledRule
-from monitor.rules.nodes import Evidence
 from monitor.rules.figures import to_figures
+from monitor.rules.nodes import Evidence
 from monitor.rules.prefilter import Prefilter
 from monitor.rules.terms import Scope
 from monitor.rules.text import Document

@@ -111,7 +111,10 @@ def any_node(children: list[Node], terms: list[Term]) -> Node:
         return reasons
 
     return Node(
-        any_fn, Requirement.any_of(child.needs for child in children), why_not, misses=_misses(children)
+        any_fn,
+        Requirement.any_of(child.needs for child in children),
+        why_not,
+        misses=_misses(children),
     )
 
 
@@ -168,7 +171,9 @@ def near_node(groups: list[list[Term]], within: int, same_sentence: bool) -> Nod
             partners = []
             for other in occurrences[1:]:
                 close = [
-                    o for o in other if close_to(scope.doc, (start, end), (o[1], o[2]), within, same_sentence)
+                    o
+                    for o in other
+                    if close_to(scope.doc, (start, end), (o[1], o[2]), within, same_sentence)
                 ]
                 if not close:
                     break
@@ -192,16 +197,22 @@ def near_node(groups: list[list[Term]], within: int, same_sentence: bool) -> Nod
                 ]
                 if not candidates:
                     nearest.append(
-                        (10**9, f"'{span_text(doc, start, end)}' has none of {_listed(group)} "
-                         "in its sentence")
+                        (
+                            10**9,
+                            f"'{span_text(doc, start, end)}' has none of {_listed(group)} "
+                            "in its sentence",
+                        )
                     )
                     continue
                 o = min(candidates, key=lambda o: gap(start, end, o[1], o[2]))
                 distance = gap(start, end, o[1], o[2])
                 if distance > within:
                     nearest.append(
-                        (distance, f"'{span_text(doc, start, end)}' is {distance} words from "
-                         f"'{span_text(doc, o[1], o[2])}' (within: {within})")
+                        (
+                            distance,
+                            f"'{span_text(doc, start, end)}' is {distance} words from "
+                            f"'{span_text(doc, o[1], o[2])}' (within: {within})",
+                        )
                     )
         return [reason for _, reason in sorted(nearest)[:MAX_REASONS]]
 
@@ -381,12 +392,17 @@ def place_node(rules: PlaceRules, capture: str) -> Node:
     return Node(place_fn, needs, why_not, describe, passed_over)
 
 
-def judge_places(scope: Scope, rules: PlaceRules, *, every_sentence: bool = False) -> list[PlaceVerdict]:
+def judge_places(
+    scope: Scope, rules: PlaceRules, *, every_sentence: bool = False
+) -> list[PlaceVerdict]:
     """Each place name in the sentences with a trigger (every sentence when `every_sentence`),
     with the triggers close to it or the reason it does not count."""
     doc = scope.doc
     if rules.triggers is None:
-        return [PlaceVerdict(s, e, name, []) for s, e, name in rules.gazetteer.find(doc, 0, len(doc.tokens))]
+        return [
+            PlaceVerdict(s, e, name, [])
+            for s, e, name in rules.gazetteer.find(doc, 0, len(doc.tokens))
+        ]
     occurrences = occurrences_of(scope, rules.triggers)
     ranges = by_range(doc, occurrences, rules.same_sentence)
     if every_sentence:
@@ -401,7 +417,9 @@ def judge_places(scope: Scope, rules: PlaceRules, *, every_sentence: bool = Fals
         if negated and len(negated) == len(spans):
             word = span_text(doc, negated[0][1], negated[0][2])
             for start, end, name in rules.gazetteer.find(doc, lo, hi):
-                verdicts.append(PlaceVerdict(start, end, name, [], f"its trigger '{word}' is negated"))
+                verdicts.append(
+                    PlaceVerdict(start, end, name, [], f"its trigger '{word}' is negated")
+                )
             continue
         spans = [t for t in spans if t not in negated]
         veto = next((o for o in unless if lo <= o[1] < hi), None)
@@ -453,11 +471,17 @@ def _judge_place(
     candidates = [t for t in spans if not rules.after or taken < t[2] <= start]
     if not candidates:
         return no(f"comes before its trigger '{span_text(doc, spans[0][1], spans[0][2])}'")
-    close = [t for t in candidates if close_to(doc, (start, end), (t[1], t[2]), rules.within, rules.same_sentence)]
+    close = [
+        t
+        for t in candidates
+        if close_to(doc, (start, end), (t[1], t[2]), rules.within, rules.same_sentence)
+    ]
     if not close:
         t = min(candidates, key=lambda t: gap(start, end, t[1], t[2]))
         distance = gap(start, end, t[1], t[2])
-        return no(f"is {distance} words from '{span_text(doc, t[1], t[2])}' (within: {rules.within})")
+        return no(
+            f"is {distance} words from '{span_text(doc, t[1], t[2])}' (within: {rules.within})"
+        )
     if rules.prepositions is not None:
         # "visit Belgium": the place is the trigger's object (nothing but a space between)
         right_after = any(
@@ -549,8 +573,10 @@ def _continues_list(doc: Document, previous_end: int, start: int) -> bool:
     """Only commas, "and", "or", "the" or "as well as" between two places."""
     words = [t.norm for t in doc.tokens[previous_end:start]]
     between = doc.text[doc.tokens[previous_end - 1].end : doc.tokens[start].start]
-    return len(words) <= 3 and all(w in _LIST_JOINERS for w in words) and (
-        "," in between or bool(words)
+    return (
+        len(words) <= 3
+        and all(w in _LIST_JOINERS for w in words)
+        and ("," in between or bool(words))
     )
 
 

@@ -127,7 +127,9 @@ def test_source_guards_are_named_with_the_article_they_ruled_out(rules):
 
 
 def test_a_rule_that_fired_comes_with_its_match_and_no_reasons(rules):
-    article = Article(url="https://news.example/a", title="", text="The envoy will travel to Paris.")
+    article = Article(
+        url="https://news.example/a", title="", text="The envoy will travel to Paris."
+    )
     [explanation] = explain_article(article, rules, only=["envoy"])
     assert explanation.reasons == [] and explanation.match is not None
     assert explanation.match.captures == {"destination": ("Paris",)}
@@ -147,4 +149,7 @@ def test_passed_over_explains_a_figure_that_a_matching_rule_did_not_report(rules
         text="Floods displaced 5,000 people. Another 7,000 residents took shelter in schools.",
     )
     reasons = passed_over(article, rules.by_id["displaced"])
-    assert "figure 7,000 in 'Another 7,000 residents took shelter in': 'took' is not a trigger of this rule" in reasons
+    assert (
+        "figure 7,000 in 'Another 7,000 residents took shelter in': 'took' is not a trigger of this rule"
+        in reasons
+    )

@@ -111,11 +111,17 @@ def figures(text: str, within: int = 8) -> list[tuple[int, str, str | None, bool
         ),
         (
             "Sixty to seventy thousand people have been displaced by the fighting.",
-            [(60000, "Sixty to seventy thousand", None, False), (70000, "seventy thousand", None, False)],
+            [
+                (60000, "Sixty to seventy thousand", None, False),
+                (70000, "seventy thousand", None, False),
+            ],
         ),
         (
             "Between 1.5 and 2 million people have been displaced.",
-            [(1500000, "1.5 and 2 million", "between", False), (2000000, "2 million", "between", False)],
+            [
+                (1500000, "1.5 and 2 million", "between", False),
+                (2000000, "2 million", "between", False),
+            ],
         ),
         (
             "The number of displaced people rose from 20,000 to 40,000.",

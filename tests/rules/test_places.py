@@ -40,7 +40,10 @@ def destinations(rules, text, title=""):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("The envoy will visit Kenya, Uganda and the Philippines next month.", ["Kenya", "Uganda", "Philippines"]),
+        (
+            "The envoy will visit Kenya, Uganda and the Philippines next month.",
+            ["Kenya", "Uganda", "Philippines"],
+        ),
         ("The envoy will leave on Sunday for Qatar.", ["Qatar"]),
         ("The envoy arrived in Oslo from Moscow.", ["Oslo"]),
         ("The envoy flew from London and arrived in Vienna.", ["Vienna"]),
