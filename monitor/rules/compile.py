@@ -198,6 +198,7 @@ class Compiler:
             negations=self.terms(spec.negations, loc + ("negations",)),
             actors=self.terms(spec.with_, loc + ("with",)),
             names=spec.names,
+            dateline=spec.dateline,
         )
         if spec.names and not spec.with_:
             self.error(loc + ("names",), "names: true needs with: (the terms a name follows)")

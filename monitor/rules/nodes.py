@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from monitor.rules.figures import NumberSpan, Verdict, judge_numbers, people_phrase_end
-from monitor.rules.places import Gazetteer
+from monitor.rules.places import Gazetteer, dateline
 from monitor.rules.prefilter import ALWAYS, Requirement
 from monitor.rules.terms import Scope, Span, Term
 from monitor.rules.text import Document
@@ -349,6 +349,7 @@ class PlaceRules:
     negations: list[Term]  # a trigger right after one of these ("would not travel") is none
     actors: list[Term]  # when given, one of these must be in the candidate's sentence
     names: bool  # the names written after an actor stand for it later in the text
+    dateline: bool  # the dateline's place is the candidate of sentences that name none
 
 
 @dataclass(frozen=True)
@@ -425,7 +426,7 @@ def judge_places(
         veto = next((o for o in unless if lo <= o[1] < hi), None)
         actor = next((o for o in actors if lo <= o[1] < hi), None) if rules.actors else None
         accepted: list[PlaceVerdict] = []
-        for start, end, name in rules.gazetteer.find(doc, lo, hi):
+        for start, end, name in _candidates(doc, rules, lo, hi):
             verdict = _judge_place(doc, rules, start, end, name, spans, veto, accepted)
             if not verdict.reason and rules.actors:
                 if actor is None:
@@ -462,6 +463,8 @@ def _judge_place(
         return no("no trigger of this rule in its sentence")
     if veto is not None:
         return no(f"'{span_text(doc, veto[1], veto[2])}' in its sentence (unless)")
+    if rules.dateline:  # where the story was reported from: no distance to measure
+        return PlaceVerdict(start, end, name, spans)
     if accepted and _continues_list(doc, accepted[-1].end, start):
         # "stops in Vietnam, Japan, the Philippines and Mongolia": the list goes on
         return PlaceVerdict(start, end, name, accepted[-1].triggers)
@@ -492,6 +495,20 @@ def _judge_place(
         if not right_after and before not in rules.prepositions:
             return no(f"'{before or '(start)'}' before it is none of its prepositions")
     return PlaceVerdict(start, end, name, close)
+
+
+def _candidates(doc: Document, rules: PlaceRules, lo: int, hi: int) -> list[tuple[int, int, str]]:
+    """The place names of sentence [lo, hi); with `dateline`, the dateline's place when the
+    sentence names none of its own."""
+    found = rules.gazetteer.find(doc, lo, hi)
+    if not rules.dateline:
+        return found
+    where = dateline(doc, rules.gazetteer)
+    if where is None:
+        return []
+    # the dateline itself ("NAIROBI, Kenya") is no place the sentence names
+    own = [f for f in found if not where[0] <= f[0] < where[1]]
+    return [] if own else [where]
 
 
 def _negated(trigger: Occurrence, negations: list[Occurrence]) -> bool:

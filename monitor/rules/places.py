@@ -125,6 +125,41 @@ def _capitalised_word(doc: Document, i: int) -> bool:
     return word[:1].isupper() and word.isalpha() and not word.isupper()
 
 
+def dateline(doc: Document, gazetteer: Gazetteer) -> tuple[int, int, str] | None:
+    """The dateline, where the story was reported from: a line among the first of the text
+    that opens with a place in capitals ("GENEVA (Reuters) -", "NAIROBI, Kenya -", or
+    "FINSTADJORDET, Norway" for a place too small to know). Returns the tokens of the whole
+    dateline and the place's canonical name."""
+    lines = 0
+    for i, token in enumerate(doc.tokens):
+        if doc.sentences[token.sentence].field != "text":
+            continue
+        if token.start > 0 and doc.text[token.start - 1] != "\n":
+            continue
+        lines += 1
+        if lines > 3:
+            return None
+        end = i
+        while end < len(doc.tokens) and doc.original(end).isupper() and doc.original(end).isalpha():
+            end += 1
+        if end == i or end - i > 4:
+            continue
+        # "NAIROBI, Kenya" or "FINSTADJORDET, Norway": a place, then its country
+        after = (
+            doc.text[doc.tokens[end - 1].end : doc.tokens[end].start]
+            if end < len(doc.tokens)
+            else ""
+        )
+        country = gazetteer.find(doc, end, min(end + 3, len(doc.tokens))) if "," in after else []
+        country_end = country[0][1] if country and country[0][0] == end else end
+        canonical = gazetteer.names.get(tuple(t.norm for t in doc.tokens[i:end]))
+        if canonical is not None:
+            return i, country_end, canonical
+        if country_end > end:
+            return i, country_end, country[0][2]
+    return None
+
+
 def gazetteer_from(names: Iterable[str]) -> Gazetteer:
     """An operator's own place list: each name is its own canonical form."""
     gazetteer = Gazetteer()

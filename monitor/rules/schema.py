@@ -77,7 +77,9 @@ class PlaceSpec(StrictModel):
     place out) narrow which names count, and `negations` make a trigger right after one no
     trigger ("would not travel"); `with` terms must be in the place's sentence too
     (who travels), and with `names` the name written after one ("Secretary of State John
-    Kerry") stands for it later in the text ("Kerry arrived in Oslo")."""
+    Kerry") stands for it later in the text ("Kerry arrived in Oslo"). With `dateline` the
+    only candidate is the place of the text's dateline ("GENEVA (Reuters) -"), for sentences
+    with a trigger that name no place of their own ("Kerry told the conference")."""
 
     near: list[TermLike] | None = None
     within: int = Field(6, ge=0, le=100)
@@ -90,6 +92,7 @@ class PlaceSpec(StrictModel):
     negations: list[TermLike] = []
     with_: list[TermLike] = Field([], alias="with")
     names: bool = False
+    dateline: bool = False
 
 
 class NodeSpec(StrictModel):
