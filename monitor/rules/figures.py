@@ -487,7 +487,10 @@ def _core_number(doc: Document, i: int, hi: int) -> tuple[int, float, bool] | No
         if scale == 1 and end < hi and doc.tokens[end].norm in _SCALES:
             scale = _SCALES[doc.tokens[end].norm]
             end += 1
-        return end, value * scale, False
+        total = value * scale
+        if scale > 1 and abs(total - round(total)) < 1e-6 * scale:
+            total = float(round(total))  # 8.2 * 1,000,000 is 8,200,000, not 8,199,999.99...
+        return end, total, False
     if norm in _VAGUE:
         # "tens of thousands", "hundreds of thousands", "thousands", "millions"
         value, end = _VAGUE[norm], i + 1

@@ -173,3 +173,9 @@ def test_death_toll_beside_displacement_counts_only_the_displaced():
 def test_number_parser_never_crashes(text):
     doc = Document([("text", text)])
     numbers_in(doc, 0, len(doc.tokens))
+
+
+def test_decimal_millions_are_whole_counts():
+    assert figures("The number of people displaced by the conflict has risen to 8.2 million.") == [
+        (8200000, "8.2 million", None, False)
+    ]
