@@ -254,7 +254,7 @@ def _value_findings(
         rule = rules.by_id[score.rule]
         reasons = [r for a in articles for r in passed_over(a, rule)]
         for value in missing:
-            about = [r for r in reasons if _mentions(r, value)]
+            about = list(dict.fromkeys(r for r in reasons if _mentions(r, value)))
             score.findings.append(
                 Finding(file, "missed-value", f"{what} {_shown(value)} labelled, not found", about)
             )

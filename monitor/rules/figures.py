@@ -405,7 +405,11 @@ def _tied(
     share = _share(doc, gap_start, gap_end)
     if share:
         return f"'{share}' stands between it and '{word}': a part of them, not all"
-    if any(gap_start <= n.start < gap_end for n in numbers if n is not number):
+    if any(
+        gap_start <= n.start < gap_end and not _unit_follows(doc, n.end)
+        for n in numbers
+        if n is not number
+    ):
         return f"another number stands nearer to '{word}'"
     return None
 
