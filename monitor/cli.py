@@ -65,6 +65,14 @@ def _load_config(path: Path) -> Any:
         _fail(exc)
 
 
+rules_option = click.option(
+    "-r",
+    "--rules",
+    "rule_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Rule files or folders (default: ./rules).",
+)
 # `replay --explain` without a rule explains every rule
 ALL_RULES = "*"
 
@@ -150,14 +158,7 @@ def once(config_path: Path, poll_all: bool) -> None:
 
 @main.command()
 @click.argument("sources", nargs=-1, required=True)
-@click.option(
-    "-r",
-    "--rules",
-    "rule_paths",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Rule files or folders (default: ./rules).",
-)
+@rules_option
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines: one object per document.")
 @click.option(
     "--fetch", "fetch_pages", is_flag=True, help="For a feed, fetch and extract each entry's page."
@@ -330,14 +331,7 @@ def rules_schema() -> None:
 
 @rules.command("eval")
 @click.argument("corpus", type=click.Path(path_type=Path))
-@click.option(
-    "-r",
-    "--rules",
-    "rule_paths",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Rule files or folders (default: ./rules).",
-)
+@rules_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object with every score.")
 @click.option(
     "--min-f1", type=click.FloatRange(0, 1), help="Exit 1 when a rule's F1 is below this."

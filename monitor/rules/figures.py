@@ -256,30 +256,13 @@ def judge_numbers(
     }
     numbers = numbers_in(doc, lo, hi)
     for number in numbers:
-        top = number.high or number.value
-        if at_least is not None and top < at_least:
-            verdicts.append(Verdict(number, None, f"below at_least ({at_least:,})"))
-            continue
-        if at_most is not None and number.value > at_most:
-            verdicts.append(Verdict(number, None, f"above at_most ({at_most:,})"))
-            continue
-        capacity = _capacity_before(doc, number.start, lo)
-        if capacity:
-            verdicts.append(Verdict(number, None, f"a capacity ('{capacity}'), not people moved"))
-            continue
-        if number.start - 1 in casualties:
-            # "killed 400,000 people": the number is the casualty word's object
-            word = doc.tokens[number.start - 1].norm
-            verdicts.append(Verdict(number, None, f"counts casualties ('{word}')"))
-            continue
         noun_end = people_phrase_end(doc, number.end, hi)
         after = _skip_links(doc, noun_end or number.end, hi)
-        if after in casualties:  # "300 were killed", "300 people dead": a death toll
-            word = doc.tokens[after].norm
-            verdicts.append(Verdict(number, None, f"counts casualties ('{word}')"))
-            continue
-        if not triggers:
-            verdicts.append(Verdict(number, None, _no_trigger(doc, noun_end, after, hi)))
+        reason = _not_a_count(doc, number, lo, after, at_least, at_most, casualties)
+        if reason is None and not triggers:
+            reason = _no_trigger(doc, noun_end, after, hi)
+        if reason is not None:
+            verdicts.append(Verdict(number, None, reason))
             continue
         reasons: list[tuple[int, str]] = []
         for trigger in triggers:
@@ -293,21 +276,29 @@ def judge_numbers(
     return verdicts
 
 
-def figures_near(
+def _not_a_count(
     doc: Document,
+    number: NumberSpan,
     lo: int,
-    hi: int,
-    triggers: list[tuple[int, int]],
-    within: int,
-    at_least: int | None = None,
-    at_most: int | None = None,
-) -> list[tuple[NumberSpan, tuple[int, int]]]:
-    """Numbers in [lo, hi) tied to a trigger occurrence (token spans), with the trigger used."""
-    return [
-        (v.number, v.trigger)
-        for v in judge_numbers(doc, lo, hi, triggers, within, at_least, at_most)
-        if v.trigger is not None
-    ]
+    after: int,
+    at_least: int | None,
+    at_most: int | None,
+    casualties: set[int],
+) -> str | None:
+    """Why `number` is no count of people moved, whatever the trigger; None when it may be.
+    `after` is the first token past its people phrase and auxiliaries."""
+    if at_least is not None and (number.high or number.value) < at_least:
+        return f"below at_least ({at_least:,})"
+    if at_most is not None and number.value > at_most:
+        return f"above at_most ({at_most:,})"
+    capacity = _capacity_before(doc, number.start, lo)
+    if capacity:
+        return f"a capacity ('{capacity}'), not people moved"
+    # "killed 400,000 people" (the casualty word's object), "300 were killed" (a death toll)
+    for i in (number.start - 1, after):
+        if i in casualties:
+            return f"counts casualties ('{doc.tokens[i].norm}')"
+    return None
 
 
 def _distance(number: NumberSpan, trigger: tuple[int, int]) -> int:

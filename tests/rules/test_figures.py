@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.rules.figures import figures_near, numbers_in, to_figures
+from monitor.rules.figures import judge_numbers, numbers_in, to_figures
 from monitor.rules.text import Document
 
 TRIGGERS = ("displac", "uproot", "evacuat", "fled", "homeless")
@@ -17,13 +17,14 @@ def figures(text: str, within: int = 8) -> list[tuple[int, str, str | None, bool
     for sentence in range(len(doc.sentences)):
         idx = [i for i, t in enumerate(doc.tokens) if t.sentence == sentence]
         if idx:
-            tied = figures_near(
+            verdicts = judge_numbers(
                 doc, idx[0], idx[-1] + 1, [t for t in triggers if t[0] in idx], within
             )
             found += [
                 (f.value, f.text, f.qualifier, f.approximate)
-                for n, _ in tied
-                for f in to_figures(n)
+                for v in verdicts
+                if v.trigger is not None
+                for f in to_figures(v.number)
             ]
     return found
 
