@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitor import extract as extraction
@@ -65,31 +66,37 @@ async def poll_one(
     if result.ok:
         if result.warning:
             log.warning("%s", result.warning, extra={"feed_url": feed.url})
-        # a few pages at a time, so that one slow publisher's pages do not queue the rest;
-        # the decisions (dedupe, alert policies) run between awaits, so they never interleave
+        # a few pages at a time, so that one slow publisher's pages do not queue the rest
         pages = asyncio.Semaphore(PAGES_PER_FEED)
         # one query for the whole feed: most entries of a busy feed are known already
         identities = [entry_identity(entry) for entry in result.entries]
         known = rt.store.known_identities(identities)
 
-        async def one(entry: Entry, identity: str) -> int:
+        async def load(entry: Entry, identity: str) -> Claimed | None:
             async with pages:
                 try:
-                    return await process_entry(
+                    return await claim_entry(
                         rt, feed, entry, identity, report, first_poll=first_poll, now=now
                     )
                 except Exception:  # one bad entry must not cost the rest of the feed
-                    log.exception(
-                        "entry failed: %s",
-                        entry.url,
-                        extra={"feed_url": feed.url, "article_url": entry.url},
-                    )
-                    return 0
+                    rt.in_flight.discard(identity)
+                    _log_entry_failure(feed, entry)
+                    return None
 
         fresh = [(e, i) for e, i in zip(result.entries, identities, strict=True) if i not in known]
-        # oldest first, so a figure history reads in the order the news came
+        # pages load concurrently; entries are recorded one by one, oldest first, so that a
+        # figure history reads in the order the news came
         fresh.sort(key=lambda pair: pair[0].published or now)
-        new_items = sum(await asyncio.gather(*(one(entry, identity) for entry, identity in fresh)))
+        claimed = await asyncio.gather(*(load(entry, identity) for entry, identity in fresh))
+        for (entry, _), claim in zip(fresh, claimed, strict=True):
+            if claim is None:
+                continue
+            try:
+                new_items += record_entry(rt, claim, report, now)
+            except Exception:
+                _log_entry_failure(feed, entry)
+            finally:
+                rt.in_flight.discard(claim.identity)
     else:
         report.feeds_failed += 1
         log.warning("%s", result.error, extra={"feed_url": feed.url})
@@ -142,7 +149,16 @@ def record_feed_health(
     log.warning("%s: %s", title, message, extra={"feed_url": feed.url, "rule": FEED_HEALTH})
 
 
-async def process_entry(
+@dataclass(frozen=True)
+class Claimed:
+    """An entry this worker claimed (its identity in flight) with its article, to record."""
+
+    identity: str
+    article: Article
+    alert: bool  # False for an entry too old on a feed's first poll: remembered, not alerted
+
+
+async def claim_entry(
     rt: Runtime,
     feed: FeedConfig,
     entry: Entry,
@@ -151,39 +167,49 @@ async def process_entry(
     *,
     first_poll: bool,
     now: datetime,
-) -> int:
-    """Record one entry once; returns 1 if it was new. Alerts only when it is new enough."""
+) -> Claimed | None:
+    """Claim a new entry and load its article; None when it is known or another feed has it.
+    The caller records it (`record_entry`) and then lets its identity go."""
     # feeds are polled concurrently: a story in two feeds must not be fetched twice meanwhile,
     # and another feed may have recorded it since this one's `known_identities`
     if identity in rt.in_flight or rt.store.has_article(identity):
-        return 0
+        return None
     rt.in_flight.add(identity)
-    try:
-        too_old = (
-            first_poll
-            and entry.published is not None
-            and now - entry.published > feed.first_poll_max_age
-        )
-        if too_old:  # remembered, so it is never alerted later, but not fetched
-            as_listed = entry_article(entry, feed_url=feed.url, tags=feed.tags)
-            rt.store.add_article(identity, as_listed, alerted=False, now=now)
-            return 1
-        article = await load_article(rt, feed, entry)
-        report.articles += 1
-        article_id, story_id, duplicate = rt.store.add_article(identity, article, now=now)
-        if duplicate:
-            log.info(
-                "same text as a stored article, not alerted again",
-                extra={"article_url": article.url},
-            )
-            return 1
-        rules = rt.rules  # one rule set for the whole article, even if a reload lands meanwhile
-        for match in match_article(article, rules, now=now):
-            rule = rules.by_id[match.rule]
-            report.alerts += record_alert(rt, rule, article_id, story_id, article, match, now)
+    too_old = (
+        first_poll
+        and entry.published is not None
+        and now - entry.published > feed.first_poll_max_age
+    )
+    if too_old:  # remembered, so it is never alerted later, but not fetched
+        return Claimed(identity, entry_article(entry, feed_url=feed.url, tags=feed.tags), False)
+    article = await load_article(rt, feed, entry)
+    report.articles += 1
+    return Claimed(identity, article, True)
+
+
+def record_entry(rt: Runtime, claim: Claimed, report: CycleReport, now: datetime) -> int:
+    """Store a claimed entry's article and its alerts; returns 1 (one new item)."""
+    article = claim.article
+    if not claim.alert:
+        rt.store.add_article(claim.identity, article, alerted=False, now=now)
         return 1
-    finally:
-        rt.in_flight.discard(identity)
+    article_id, story_id, duplicate = rt.store.add_article(claim.identity, article, now=now)
+    if duplicate:
+        log.info(
+            "same text as a stored article, not alerted again", extra={"article_url": article.url}
+        )
+        return 1
+    rules = rt.rules  # one rule set for the whole article, even if a reload lands meanwhile
+    for match in match_article(article, rules, now=now):
+        rule = rules.by_id[match.rule]
+        report.alerts += record_alert(rt, rule, article_id, story_id, article, match, now)
+    return 1
+
+
+def _log_entry_failure(feed: FeedConfig, entry: Entry) -> None:
+    log.exception(
+        "entry failed: %s", entry.url, extra={"feed_url": feed.url, "article_url": entry.url}
+    )
 
 
 async def load_article(rt: Runtime, feed: FeedConfig, entry: Entry) -> Article:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
@@ -36,15 +36,18 @@ class Feed:
     """A feed whose items the test replaces between cycles; items carry their full text."""
 
     def __init__(self) -> None:
-        self.items: list[tuple[str, str, str]] = []  # (slug, title, text)
+        self.items: list[tuple[str, ...]] = []  # (slug, title, text[, hours ago])
 
     async def handle(self, _request: web.Request) -> web.Response:
-        now = format_datetime(datetime.now(UTC))
+        def published(item: tuple[str, ...]) -> str:
+            hours = float(item[3]) if len(item) > 3 else 0.0
+            return format_datetime(datetime.now(UTC) - timedelta(hours=hours))
+
         items = "".join(
-            f"<item><title>{escape(title)}</title><link>https://news.example/{slug}</link>"
-            f"<guid>{slug}</guid><pubDate>{now}</pubDate>"
-            f"<content:encoded>{escape(f'<p>{text}</p>')}</content:encoded></item>"
-            for slug, title, text in self.items
+            f"<item><title>{escape(item[1])}</title><link>https://news.example/{item[0]}</link>"
+            f"<guid>{item[0]}</guid><pubDate>{published(item)}</pubDate>"
+            f"<content:encoded>{escape(f'<p>{item[2]}</p>')}</content:encoded></item>"
+            for item in self.items
         )
         body = (
             '<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
@@ -125,9 +128,37 @@ async def test_new_figure_alerts_only_when_the_figure_changes(cycle):
     ]
 
 
-async def test_new_figure_history_is_bounded_and_in_publication_order(tmp_path):
-    from datetime import timedelta
+async def test_entries_of_one_poll_are_recorded_oldest_first(cycle):
+    # the feed lists the newest first; the older report alerts first, the newer says "up from"
+    assert await cycle(
+        (
+            "new",
+            "Floods swamp Sudan villages",
+            "Floods have displaced 65,000 people in Sudan.",
+            "1",
+        ),
+        (
+            "old",
+            "Floods swamp Sudan villages",
+            "Floods have displaced 40,000 people in Sudan.",
+            "5",
+        ),
+    ) == [
+        ("displaced", "new"),
+        ("displaced", "old"),
+        ("displaced-by-country", "new"),
+        ("displaced-by-country", "old"),
+    ]
+    by_url = {
+        a.article_url.rsplit("/", 1)[1]: a
+        for a in cycle.store.alerts_after(0)
+        if a.match.rule == "displaced-by-country"
+    }
+    assert by_url["old"].id < by_url["new"].id
+    assert [f.value for f in by_url["new"].previous_figures] == [40000]
 
+
+async def test_new_figure_history_is_bounded_and_in_publication_order(tmp_path):
     from monitor.models import Article, Figure, Match
     from monitor.store import Store
 
