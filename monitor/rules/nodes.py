@@ -214,7 +214,7 @@ def near_node(groups: list[list[Term]], within: int, same_sentence: bool) -> Nod
                             f"'{span_text(doc, o[1], o[2])}' (within: {within})",
                         )
                     )
-        return [reason for _, reason in sorted(nearest)[:MAX_REASONS]]
+        return list(dict.fromkeys(reason for _, reason in sorted(nearest)))[:MAX_REASONS]
 
     def describe(doc: Document, evidence: Evidence) -> str:
         (_, s1, e1), (_, s2, e2) = evidence.hits[0], evidence.hits[1]
