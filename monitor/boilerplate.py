@@ -22,7 +22,8 @@ _BOX_HEADING = re.compile(
 # A markdown link alone on a line (a list item or not): "- [Title](https://...)".
 _LINK_LINE = re.compile(r"^\s*(?:[-*+•]|\d+[.)])?\s*\[[^\]\n]*\]\([^)\n]*\)\s*$")
 # An inline markdown link keeps its words: "[the report](https://...)" -> "the report".
-_INLINE_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
+# Bounded, so that a line of a million "[" costs a linear scan, not a quadratic one.
+_INLINE_LINK = re.compile(r"!?\[([^\[\]\n]{0,300})\]\([^()\s]{0,2000}\)")
 # A headline-like line of a box: short, with no full stop at its end.
 _MAX_BOX_LINE_WORDS = 16
 # A header line of a markdown post: "Title: ...", "Date: ...", "tags: [...]".

@@ -89,3 +89,10 @@ def test_a_related_links_box_never_alerts(shipped_rules):
 def test_split_header(text, title, body):
     header, rest = split_header(text)
     assert header.get("title") == title and rest == body
+
+
+def test_hostile_text_is_read_in_linear_time():
+    # a million brackets on one line, and a million lines of a box heading's shape
+    assert strip_boilerplate("[" * 1_000_000 + "](").startswith("[[[")
+    assert strip_boilerplate("Related stories\n" + "a\n" * 200_000 + "The end.") == "The end."
+    assert split_header("Key: value\n" * 100_000)[1] == ""

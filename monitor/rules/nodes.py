@@ -417,7 +417,7 @@ def judge_places(
         negated = [t for t in spans if _negated(t, negations)]
         if negated and len(negated) == len(spans):
             word = span_text(doc, negated[0][1], negated[0][2])
-            for start, end, name in rules.gazetteer.find(doc, lo, hi):
+            for start, end, name in _candidates(doc, rules, lo, hi):
                 verdicts.append(
                     PlaceVerdict(start, end, name, [], f"its trigger '{word}' is negated")
                 )
@@ -503,7 +503,10 @@ def _candidates(doc: Document, rules: PlaceRules, lo: int, hi: int) -> list[tupl
     found = rules.gazetteer.find(doc, lo, hi)
     if not rules.dateline:
         return found
-    where = dateline(doc, rules.gazetteer)
+    key = ("dateline", id(rules.gazetteer))
+    if key not in doc.memo:
+        doc.memo[key] = dateline(doc, rules.gazetteer)
+    where: tuple[int, int, str] | None = doc.memo[key]
     if where is None:
         return []
     # the dateline itself ("NAIROBI, Kenya") is no place the sentence names
