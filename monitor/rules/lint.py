@@ -12,6 +12,7 @@ import re2
 
 from monitor.errors import Problem
 from monitor.rules.load import ParsedFile
+from monitor.rules.nodes import PLACE_CAPTURE
 from monitor.rules.schema import NodeSpec, RuleSpec, TermSpec
 from monitor.rules.terms import RE2_OPTIONS
 
@@ -37,6 +38,8 @@ def _rule_warnings(rule: RuleSpec, at: Loc) -> Iterator[tuple[Loc, str]]:
     nodes = list(_nodes(rule.match, at + ("match",)))
     figure_names = {node.figure.as_ for node, _ in nodes if node.figure}
     captured = {node.place.as_ for node, _ in nodes if node.place} | (figure_names - {"figures"})
+    if any(node.figure.where for node, _ in nodes if node.figure):
+        captured.add(PLACE_CAPTURE)  # figure: {where: ...} captures the place beside a figure
     if rule.alert == "new-figure" and not figure_names:
         yield at + ("alert",), "alert: new-figure, but the rule has no figure: every match alerts"
     if rule.key is not None and rule.key not in captured:
