@@ -30,6 +30,8 @@ _TOKEN_RE = re.compile(rf"{_NUMBER}|[^\W_]+", re.UNICODE)
 _SENTENCE_END_RE = re.compile(
     r"""(?<=[.!?])(["'”’)\]]*)\s+(?=["'“‘(\[]?[A-Z0-9\u00C0-\u024F])|\n+"""
 )
+_LAST_WORD_RE = re.compile(r"([\w.]+)\.\W*$")
+_LAST_WORD_WINDOW = 64
 # Abbreviations whose full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof gen col lt sgt capt cmdr adm gov sen rep st jr sr no vs etc inc ltd co "
@@ -131,7 +133,9 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     for m in _SENTENCE_END_RE.finditer(text):
         end = m.end(1) if m.group(1) is not None else m.start()
         if m.group(1) is not None:
-            last_word = re.search(r"([\w.]+)\.\W*$", text[start:end])
+            # only the last word decides, so look at the end alone: a text of a thousand
+            # abbreviations ("A. A. A. ...") must not be re-read from its start each time
+            last_word = _LAST_WORD_RE.search(text, max(start, end - _LAST_WORD_WINDOW), end)
             if last_word and (
                 last_word.group(1).casefold() in _ABBREVIATIONS or len(last_word.group(1)) == 1
             ):
