@@ -450,7 +450,7 @@ def entry_article(
     """An entry as an article of its own: the feed's full text when it carries one (complete),
     else its summary (partial, until a page is fetched: see `Extracted.fill`)."""
     return Article(
-        url=entry.url or entry.guid or "",
+        url=entry.url or _http_link(entry.guid) or "",  # a guid is a link only when http(s)
         title=entry.title,
         text=content_text(entry.content) if entry.content else entry.summary,
         summary=entry.summary,

@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from monitor import resources
 from monitor.models import Digest, Hit, Message
-from monitor.textfmt import figure_text, history_text, one_line
+from monitor.textfmt import figure_text, history_text, one_line, safe_url
 
 MAX_OUTPUT_CHARS = 1_000_000
 SUBJECT_MAX_CHARS = 200
@@ -42,6 +42,7 @@ def make_environment(templates_dir: Path | None = None) -> ImmutableSandboxedEnv
     )
     env.filters["figure"] = figure_text
     env.filters["history"] = history_text
+    env.filters["http_url"] = lambda url: safe_url(url) or ""
     env.filters["highlight"] = highlight
     env.filters["oneline"] = lambda text, limit=MAX_LINE_CHARS: one_line(text, limit)
     return env

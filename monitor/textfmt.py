@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 from monitor.models import Figure
 
@@ -42,3 +43,16 @@ def history_text(figures: tuple[Figure, ...] | list[Figure]) -> str:
         figure_text(f) + (f" on {f.reported.day} {f.reported:%b}" if f.reported else "")
         for f in reversed(figures)
     )
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is an absolute http(s) URL without whitespace, else None (shown unlinked)."""
+    if not url or any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url

@@ -475,3 +475,15 @@ def test_entry_identity() -> None:
 )
 def test_looks_like_feed(body: bytes, expected: bool) -> None:
     assert looks_like_feed(body) is expected
+
+
+def test_a_guid_becomes_the_article_link_only_when_it_is_http():
+    from monitor.feeds import entry_article
+    from monitor.models import Entry
+
+    for guid, url in [
+        ("javascript:alert(4)", ""),
+        ("https://news.example/a", "https://news.example/a"),
+    ]:
+        entry = Entry(feed_url="https://news.example/feed", guid=guid, url=None, title="T")
+        assert entry_article(entry).url == url

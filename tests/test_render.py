@@ -8,7 +8,7 @@ from monitor.render import RenderError, make_environment, render_digest
 HOSTILE = 'Envoy <script>alert("x")</script>\r\nBcc: victim@example.org travels'
 
 
-def digest(title=HOSTILE):
+def digest(title=HOSTILE, url="https://example.org/a?x=1&y=2"):
     match = Match(
         rule="displacement-figures",
         title="New displacement figures",
@@ -19,7 +19,7 @@ def digest(title=HOSTILE):
     )
     alert = Alert(
         1,
-        "https://example.org/a?x=1&y=2",
+        url,
         title,
         None,
         "Example",
@@ -64,3 +64,14 @@ def test_runaway_template_output_is_capped(tmp_path):
     )
     with pytest.raises(RenderError, match="more than"):
         render_digest(make_environment(tmp_path), digest())
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(4)", "data:text/html,x", "urn:uuid:1", ""])
+def test_only_http_links_are_ever_emitted(url):
+    from monitor.notify.base import digest_payload
+
+    message = render_digest(make_environment(), digest(url=url))
+    assert "href" not in message.html.split("<h2", 1)[1].split("</h2>", 1)[0]
+    if url:
+        assert url not in message.html and url not in message.text
+    assert digest_payload(digest(url=url))["alerts"][0]["article"]["url"] is None

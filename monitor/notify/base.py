@@ -8,16 +8,14 @@ taking `(digest, message)` and returning the JSON body, and import it in `notify
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from monitor.codec import figure_to_json, match_to_json
 from monitor.models import Alert, DeliveryResult, Digest, Message
-from monitor.textfmt import clip, figure_text, history_text, one_line
+from monitor.textfmt import clip, figure_text, history_text, one_line, safe_url
 
 __all__ = [
     "PAYLOAD_VERSION",
@@ -85,7 +83,7 @@ def _alert_dict(alert: Alert) -> dict[str, Any]:
         "title": match.pop("title"),
         "severity": match.pop("severity"),
         "article": {
-            "url": alert.article_url,
+            "url": safe_url(alert.article_url),  # only http(s) links are ever sent
             "title": alert.article_title,
             "published": isoformat_utc(alert.published),
             "site_name": alert.site_name,
@@ -127,19 +125,6 @@ def plain(text: str, limit: int = 300) -> str:
     """Inert one-line text from untrusted input, before format-specific escaping: `one_line`,
     plus an invisible zero-width space after every `@` so no chat service sees a mention."""
     return clip(_MENTION.sub("@\u200b", one_line(text, limit)), limit)
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL if it is an absolute http(s) URL without whitespace, else None (shown unlinked)."""
-    if not url or any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url
 
 
 @dataclass(frozen=True)

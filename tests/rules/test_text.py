@@ -74,4 +74,4 @@ def test_megabytes_of_adversarial_text_split_in_linear_time(unit):
     text = unit * (300_000 // len(unit))
     spans = split_sentences(text)
     assert spans and spans[-1][1] <= len(text)
-    assert Document([("text", text[:200_000])]).tokens is not None
+    assert Document([("text", text[:50_000])]).tokens is not None
