@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import select
+import threading
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -20,6 +23,8 @@ from monitor.models import Article
 
 # Pages with more elements than this are not articles worth the CPU (or are hostile).
 MAX_TREE_SIZE = 100_000
+# How often a pool process checks that the worker is still alive, where pidfds are missing.
+PARENT_CHECK_INTERVAL = 0.5
 # A page that takes longer than this to extract is given up on (its feed summary stands in).
 EXTRACT_TIMEOUT = 60.0
 _CONFIG = use_config()
@@ -105,11 +110,44 @@ def _parse_date(value: str | None) -> datetime | None:
 
 
 def make_pool(workers: int | None = None) -> Executor:
-    """A process pool for extraction; forkserver so workers never inherit the loop's threads."""
+    """A process pool for extraction; forkserver so workers never inherit the loop's threads.
+    Its processes exit when the worker dies, even by kill -9 (see `_exit_with`)."""
     workers = workers or os.cpu_count() or 1
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("forkserver")
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("forkserver"),
+        initializer=_exit_with,
+        initargs=(os.getpid(),),
     )
+
+
+def _exit_with(worker_pid: int) -> None:
+    """In a pool process: exit as soon as the worker process is gone. Pool processes are the
+    forkserver's children, and the forkserver lives as long as they do, so nobody else ends
+    them: without this, a killed worker left them running, holding its memory and its stdout
+    (`monitor once | logger` never ended)."""
+
+    def watch() -> None:
+        try:
+            # a pidfd becomes readable when the process exits (immune to pid reuse)
+            pidfd = os.pidfd_open(worker_pid)
+            select.select([pidfd], [], [])
+        except (AttributeError, OSError):  # no pidfds here: look now and then
+            while _alive(worker_pid):
+                time.sleep(PARENT_CHECK_INTERVAL)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-worker", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 async def extract(

@@ -12,6 +12,8 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import Connection
+
 from monitor import extract as extraction
 from monitor.config import FeedConfig
 from monitor.feeds import entry_article, entry_identity, poll_feed
@@ -140,12 +142,13 @@ def record_feed_health(
     else:
         return
     notice = Article(url=feed.url, title=title, text=message, feed_url=feed.url, tags=feed.tags)
-    article_id, _, _ = rt.store.add_article(
-        f"{FEED_HEALTH}:{feed.url}:{now.isoformat()}", notice, now=now
-    )
     match = Match(rule=FEED_HEALTH, title="Feed health", severity=severity, snippets=(message,))
-    # tagged only feed-health: topic subscriptions (tags: [humanitarian]) do not want these
-    rt.store.add_alert(article_id, match, (FEED_HEALTH,), now=now)
+    with rt.store.transaction() as conn:  # the notice and its alert together, or neither
+        article_id, _, _ = rt.store.add_article(
+            f"{FEED_HEALTH}:{feed.url}:{now.isoformat()}", notice, now=now, conn=conn
+        )
+        # tagged only feed-health: topic subscriptions (tags: [humanitarian]) do not want these
+        rt.store.add_alert(article_id, match, (FEED_HEALTH,), now=now, conn=conn)
     log.warning("%s: %s", title, message, extra={"feed_url": feed.url, "rule": FEED_HEALTH})
 
 
@@ -188,21 +191,29 @@ async def claim_entry(
 
 
 def record_entry(rt: Runtime, claim: Claimed, report: CycleReport, now: datetime) -> int:
-    """Store a claimed entry's article and its alerts; returns 1 (one new item)."""
+    """Store a claimed entry's article with its alerts, in one transaction: a crash halfway
+    stores nothing, and the entry is new again at the next poll. Returns 1 (one new item)."""
     article = claim.article
     if not claim.alert:
         rt.store.add_article(claim.identity, article, alerted=False, now=now)
         return 1
-    article_id, story_id, duplicate = rt.store.add_article(claim.identity, article, now=now)
-    if duplicate:
-        log.info(
-            "same text as a stored article, not alerted again", extra={"article_url": article.url}
-        )
-        return 1
     rules = rt.rules  # one rule set for the whole article, even if a reload lands meanwhile
-    for match in match_article(article, rules, now=now):
-        rule = rules.by_id[match.rule]
-        report.alerts += record_alert(rt, rule, article_id, story_id, article, match, now)
+    matches = match_article(article, rules, now=now)  # pure: before the transaction opens
+    alerted = 0
+    with rt.store.transaction() as conn:
+        article_id, story_id, duplicate = rt.store.add_article(
+            claim.identity, article, now=now, conn=conn
+        )
+        if duplicate:
+            log.info(
+                "same text as a stored article, not alerted again",
+                extra={"article_url": article.url},
+            )
+            return 1
+        for match in matches:
+            rule = rules.by_id[match.rule]
+            alerted += record_alert(rt, conn, rule, article_id, story_id, article, match, now)
+    report.alerts += alerted
     return 1
 
 
@@ -234,6 +245,7 @@ async def load_article(rt: Runtime, feed: FeedConfig, entry: Entry) -> Article:
 
 def record_alert(
     rt: Runtime,
+    conn: Connection,
     rule: CompiledRule,
     article_id: int,
     story_id: int,
@@ -241,30 +253,33 @@ def record_alert(
     match: Match,
     now: datetime,
 ) -> int:
-    """Store a match as an alert unless the rule's alert policy says it is not news."""
+    """Store a match as an alert, in the article's transaction `conn`, unless the rule's
+    alert policy says it is not news."""
+    store = rt.store
     policy = rule.spec.alert
     tags = tuple(dict.fromkeys((*rule.spec.tags, *article.tags)))
     extra = {"rule": match.rule, "article_url": article.url}
-    if policy == "once-per-story" and rt.store.story_alerted(match.rule, story_id):
+    if policy == "once-per-story" and store.story_alerted(match.rule, story_id, conn=conn):
         log.info("story already alerted, not alerted again", extra=extra)
         return 0
     if policy != "new-figure":
-        rt.store.add_alert(article_id, match, tags, now=now)
+        store.add_alert(article_id, match, tags, now=now, conn=conn)
         return 1
     key = figure_key(rule, match, story_id)
-    known = rt.store.known_figure_values(match.rule, key, [f.value for f in match.figures])
+    values = [f.value for f in match.figures]
+    known = store.known_figure_values(match.rule, key, values, conn=conn)
     if match.figures and all(f.value in known for f in match.figures):
         log.info("no new figure for %s, not alerted", key, extra=extra)
         return 0
-    previous = tuple(rt.store.previous_figures(match.rule, key, now=now))
-    rt.store.add_alert(
+    store.add_alert(
         article_id,
         match,
         tags,
-        previous=previous,
+        previous=tuple(store.previous_figures(match.rule, key, now=now, conn=conn)),
         figure_key=key,
         now=now,
         reported=article.published,
+        conn=conn,
     )
     return 1
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -320,15 +321,38 @@ class Store:
                 is not None
             )
 
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction for several calls (`conn=`): an article, its alerts and their
+        figure history are stored together or not at all, so a crash in between loses no
+        alert (the entry is simply new again at the next poll)."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _using(self, conn: Connection | None, *, write: bool = True) -> Iterator[Connection]:
+        """The caller's transaction, or one of this call's own."""
+        if conn is not None:
+            yield conn
+        else:
+            with self.engine.begin() if write else self.engine.connect() as own:
+                yield own
+
     def add_article(
-        self, identity: str, article: Article, *, alerted: bool = True, now: datetime | None = None
+        self,
+        identity: str,
+        article: Article,
+        *,
+        alerted: bool = True,
+        now: datetime | None = None,
+        conn: Connection | None = None,
     ) -> tuple[int, int, bool]:
         """Store an article and file it under its story. Returns (article id, story id,
         duplicate): a duplicate repeats the full text of an article stored before."""
         now = now or utcnow()
         words = story_words(article.title)
         text_hash = content_hash(article.text) if identifying_text(article) else None
-        with self.engine.begin() as conn:
+        with self._using(conn) as conn:
             earlier = None
             if text_hash is not None:
                 earlier = conn.execute(
@@ -392,7 +416,7 @@ class Store:
                 return int(story_id)
         return None
 
-    def story_alerted(self, rule: str, story_id: int) -> bool:
+    def story_alerted(self, rule: str, story_id: int, *, conn: Connection | None = None) -> bool:
         """Whether `rule` already alerted on an article of this story."""
         query = (
             select(alerts.c.id)
@@ -400,7 +424,7 @@ class Store:
             .where(alerts.c.rule == rule, articles.c.story_id == story_id)
             .limit(1)
         )
-        with self.engine.connect() as conn:
+        with self._using(conn, write=False) as conn:
             return conn.scalar(query) is not None
 
     def previous_figures(
@@ -411,12 +435,13 @@ class Store:
         now: datetime | None = None,
         within: timedelta = HISTORY_WINDOW,
         limit: int = HISTORY_LIMIT,
+        conn: Connection | None = None,
     ) -> list[Figure]:
         """The figures alerted for (rule, key) in the last `within`: the `limit` latest, in
         publication order, each with its qualifier and when it was reported."""
         since = (now or utcnow()) - within
         reported = func.coalesce(figure_history.c.reported_at, figure_history.c.created_at)
-        with self.engine.connect() as conn:
+        with self._using(conn, write=False) as conn:
             rows = conn.execute(
                 select(
                     figure_history.c.value,
@@ -437,9 +462,11 @@ class Store:
             for r in reversed(rows)
         ]
 
-    def known_figure_values(self, rule: str, key: str, values: list[int]) -> set[int]:
+    def known_figure_values(
+        self, rule: str, key: str, values: list[int], *, conn: Connection | None = None
+    ) -> set[int]:
         """Which of `values` the history of (rule, key) holds already, however old."""
-        with self.engine.connect() as conn:
+        with self._using(conn, write=False) as conn:
             rows = conn.execute(
                 select(figure_history.c.value).where(
                     figure_history.c.rule == rule,
@@ -458,10 +485,11 @@ class Store:
         figure_key: str | None = None,
         now: datetime | None = None,
         reported: datetime | None = None,
+        conn: Connection | None = None,
     ) -> int:
         """Store an alert; with `figure_key` set, its figures join the rule's figure history."""
         now = now or utcnow()
-        with self.engine.begin() as conn:
+        with self._using(conn) as conn:
             alert_id = _inserted_id(
                 conn.execute(
                     insert(alerts).values(
