@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from monitor.errors import ConfigError, Problem
@@ -107,6 +108,23 @@ class SubscriptionModel(StrictModel):
     @classmethod
     def _schedule(cls, value: str) -> str:
         parse_schedule(value)
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _addresses(cls, value: str | list[str] | None) -> str | list[str] | None:
+        """Each address well-formed: "not-an-address" or one carrying CRLF and a Bcc: header
+        would otherwise reach the SMTP envelope and the To: line."""
+        for address in [value] if isinstance(value, str) else value or []:
+            try:
+                validate_email(
+                    address,
+                    check_deliverability=False,  # no DNS at load time
+                    globally_deliverable=False,  # internal domains serve self-hosted desks
+                    test_environment=True,
+                )
+            except EmailNotValidError as exc:
+                raise ValueError(f"invalid email address {address!r}: {exc}") from None
         return value
 
     @model_validator(mode="after")

@@ -207,3 +207,21 @@ def test_duplicate_feeds_and_hasty_intervals(write_config):
           - url: https://example.org/rss
         """,
     ) == ["3:10: feed https://example.org/rss is listed twice (first as feeds.0)"]
+
+
+def test_email_addresses_must_be_addresses(write_config):
+    found = problems(
+        write_config,
+        """\
+        feeds: [{url: https://example.org/rss}]
+        smtp: {host: localhost, from: "News <alerts@example.org>"}
+        subscriptions:
+          - {name: a, email: not-an-address, rules: [ceasefire]}
+          - {name: b, email: ["desk@example.org", "x@example.org\\r\\nBcc: victim@example.org"], rules: [ceasefire]}
+        """,
+    )
+    assert found[0].startswith("4:22: ") and "invalid email address 'not-an-address'" in found[0]
+    assert (
+        found[1].startswith("5:22: ")
+        and "invalid email address 'x@example.org\\r\\nBcc:" in found[1]
+    )
