@@ -26,6 +26,7 @@ from monitor import __version__
 from monitor.errors import UnsafeURLError
 from monitor.fetch import parse_retry_after
 from monitor.models import DeliveryResult, Digest, Message
+from monitor.netguard import RefusedAddressError
 from monitor.notify.base import WEBHOOK_FORMATS, one_line
 
 __all__ = [
@@ -161,8 +162,25 @@ class WebhookNotifier:
         except UnsafeURLError as exc:
             return DeliveryResult(False, f"webhook: refused unsafe URL ({exc})", False)
         except (aiohttp.ClientError, OSError) as exc:
+            refused = _refused_address(exc)
+            if refused is not None:  # a literal private IP, refused at connect: never retried
+                return DeliveryResult(False, f"webhook: refused unsafe URL ({refused})", False)
             detail = str(exc) or type(exc).__name__
             return DeliveryResult(False, f"webhook: connection failed ({detail})", True)
+
+
+def _refused_address(exc: BaseException) -> RefusedAddressError | None:
+    """The SSRF guard's refusal behind a connection error, if that is what it was: a URL on
+    a literal IP ("http://169.254.169.254/") is never resolved, so only the socket sees it."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, RefusedAddressError):
+            return seen
+        os_error = getattr(seen, "os_error", None)
+        if isinstance(os_error, RefusedAddressError):
+            return os_error
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def outcome(status: int, retry_after: str | None, answer: str = "") -> DeliveryResult:

@@ -19,6 +19,7 @@ from aiohttp import web
 from monitor import __version__
 from monitor.fetch import parse_retry_after
 from monitor.models import Alert, Digest, Match, Message
+from monitor.netguard import make_session
 from monitor.notify import WEBHOOK_FORMATS, RecordingNotifier, digest_payload, register_format
 from monitor.notify.webhook import WebhookNotifier, sign, verify_signature
 
@@ -302,6 +303,21 @@ async def test_invalid_url_is_permanent(
             message, digest, idempotency_key="k"
         )
         assert (result.ok, result.retryable) == (False, False), result.detail
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://169.254.169.254/latest", "http://[::ffff:127.0.0.1]:9/hook", "http://10.0.0.1/hook"],
+)
+async def test_a_literal_private_ip_is_refused_at_once_not_retried(
+    url: str, message: Message, digest: Digest
+) -> None:
+    async with make_session(allow_private=False) as guarded:
+        result = await WebhookNotifier(url, session=guarded, timeout=5).send(
+            message, digest, idempotency_key="k"
+        )
+    assert (result.ok, result.retryable) == (False, False)
+    assert result.detail.startswith("webhook: refused unsafe URL"), result.detail
 
 
 @pytest.mark.parametrize(
