@@ -16,9 +16,11 @@ from sqlalchemy import Connection
 
 from monitor import extract as extraction
 from monitor.config import FeedConfig
+from monitor.errors import UnsafeURLError
 from monitor.feeds import entry_article, entry_identity, poll_feed
 from monitor.fetch import fetch
 from monitor.models import Article, Entry, Match, PollResult
+from monitor.netguard import check_url
 from monitor.rules import FEED_HEALTH
 from monitor.rules.compile import CompiledRule
 from monitor.rules.match import match_article
@@ -229,6 +231,13 @@ async def load_article(rt: Runtime, feed: FeedConfig, entry: Entry) -> Article:
     if not base.partial or not entry.url:
         return base
     extra = {"article_url": entry.url}
+    try:  # a page the SSRF guard refuses is said so, not blamed on its robots.txt
+        await check_url(entry.url, allow_private=rt.config.allow_private_networks)
+    except UnsafeURLError as exc:
+        log.warning("%s: the feed's summary stands in", exc, extra=extra)
+        return base
+    except OSError:
+        pass  # the host does not resolve: the fetch below says so
     if rt.robots is not None and not await rt.robots.allowed(entry.url):
         log.info("robots.txt disallows the page: the feed's summary stands in", extra=extra)
         return base

@@ -353,3 +353,32 @@ async def test_pages_of_one_feed_are_fetched_a_few_at_a_time(tmp_path):
             report = await run_cycle(rt)
     assert report.articles == 8
     assert 1 < peak <= 4
+
+
+async def test_a_private_page_is_refused_by_the_guard_not_blamed_on_robots(caplog):
+    from types import SimpleNamespace
+
+    from monitor.config import FeedConfig
+    from monitor.ingest import load_article
+    from monitor.models import Entry
+
+    class NoRobots:
+        async def allowed(self, url):
+            raise AssertionError("robots.txt must not be asked about a refused page")
+
+    rt = SimpleNamespace(
+        config=SimpleNamespace(allow_private_networks=False), robots=NoRobots(), session=None
+    )
+    entry = Entry(
+        feed_url="https://news.example/feed",
+        guid=None,
+        url="http://169.254.169.254/latest/meta-data",
+        title="T",
+        summary="The summary.",
+    )
+    feed = FeedConfig("https://news.example/feed", timedelta(minutes=10), (), timedelta(days=2))
+    with caplog.at_level("WARNING", logger="monitor.ingest"):
+        article = await load_article(rt, feed, entry)
+    assert article.text == "The summary." and article.partial
+    assert "refused http://169.254.169.254/latest/meta-data" in caplog.text
+    assert "robots.txt" not in caplog.text
