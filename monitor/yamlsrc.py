@@ -67,7 +67,8 @@ def load_yaml(text: str, path: str) -> tuple[Any, Locator, list[Problem]]:
         data = _build(node, (), locator, problems, set())
     except RecursionError:
         return None, locator, [Problem(path, 1, 1, "invalid YAML: nested too deeply")]
-    return data, locator, problems
+    # an alias used many times (a "billion laughs" bomb) is one problem, said once
+    return data, locator, list(dict.fromkeys(problems))
 
 
 def _build(
