@@ -221,6 +221,7 @@ class Store:
         self.settle = settle
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         migrate(self.engine)
 
     def close(self) -> None:
@@ -254,7 +255,7 @@ class Store:
         query = select(feeds).where(free, feeds.c.url.in_(list(urls))).order_by(feeds.c.id)
         if not poll_all:
             query = query.where(due)
-        with self.engine.begin() as conn:
+        with self._claiming() as conn:
             rows = conn.execute(query.with_for_update(skip_locked=True)).mappings().all()
             if rows:
                 conn.execute(
@@ -328,6 +329,16 @@ class Store:
         alert (the entry is simply new again at the next poll)."""
         with self.engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def _claiming(self) -> Iterator[Connection]:
+        """A transaction that claims rows: on PostgreSQL `FOR UPDATE SKIP LOCKED` does it; on
+        SQLite the transaction takes the write lock before it reads (BEGIN IMMEDIATE), so two
+        processes on one file never both claim the same feeds."""
+        with self.engine.connect() as conn:
+            conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def _using(self, conn: Connection | None, *, write: bool = True) -> Iterator[Connection]:
@@ -636,7 +647,7 @@ class Store:
     ) -> list[OutboxRow]:
         """Claim pending rows that are due: each claimed row is leased for `lease`."""
         now = now or utcnow()
-        with self.engine.begin() as conn:
+        with self._claiming() as conn:
             rows = (
                 conn.execute(
                     select(outbox)
@@ -766,6 +777,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+    # transactions are begun by `_sqlite_begin`, so that claims can take the write lock at once
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """pysqlite's own BEGIN is off (`_sqlite_pragmas`): begin here, IMMEDIATE for claims."""
+    immediate = conn.get_execution_options().get("sqlite_immediate")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _aware(value: datetime | None) -> datetime | None:

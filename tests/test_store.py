@@ -356,3 +356,34 @@ def test_workers_starting_together_add_feeds_and_subscriptions_once(database_url
         assert store.subscription_state("desk") == (0, NOW)
     finally:
         store.close()
+
+
+def test_workers_claiming_at_the_same_moment_never_share_a_feed(database_url):
+    """Two workers (two connections, as two processes on one SQLite file would have) claim
+    at once, round after round: every feed goes to exactly one of them."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import update
+
+    from monitor.store import feeds
+
+    workers = [Store(database_url), Store(database_url)]
+    urls = [f"https://example.org/{n}.xml" for n in range(50)]
+    workers[0].sync_feeds(urls, NOW)
+    start = threading.Barrier(2)
+
+    def claim(store):
+        start.wait()
+        return [f.url for f in store.claim_due_feeds(urls, NOW, poll_all=True)]
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            for _ in range(10):
+                first, second = pool.map(claim, workers)
+                assert sorted(first + second) == sorted(urls)  # all claimed, none twice
+                with workers[0].engine.begin() as conn:
+                    conn.execute(update(feeds).values(leased_until=None))
+    finally:
+        for store in workers:
+            store.close()
