@@ -17,6 +17,7 @@ from monitor.models import DeliveryResult, Digest, Message
 from monitor.notify import EmailNotifier, Notifier, WebhookNotifier
 from monitor.render import RenderError, make_environment, render_digest
 from monitor.runtime import CycleReport, Runtime
+from monitor.timeutil import utcnow
 
 log = logging.getLogger("monitor.deliver")
 
@@ -105,15 +106,18 @@ async def deliver(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
         except Exception as exc:  # a bug in one notifier must not stop the others' deliveries
             log.exception("notifier failed", extra=extra)
             result = DeliveryResult(False, f"notify: {type(exc).__name__}: {exc}", retryable=True)
+        # retries count from the failed attempt, not from the start of the pass: a slow
+        # target earlier in the pass must not bring the next attempt forward
+        attempted_at = max(now, utcnow())
         if result.ok:
-            rt.store.mark_sent(row.id, now)
+            rt.store.mark_sent(row.id, attempted_at)
             report.delivered += 1
             log.info("delivered %s", result.detail, extra=extra)
             continue
         report.delivery_failures += 1
         attempts = row.attempts + 1
         if result.retryable and attempts < MAX_DELIVERY_ATTEMPTS:
-            retry_at = now + retry_delay(attempts, result.retry_after)
+            retry_at = attempted_at + retry_delay(attempts, result.retry_after)
             rt.store.mark_failed(row.id, result.detail, retry_at)
             log.warning(
                 "delivery failed, retry at %s: %s", retry_at.isoformat(), result.detail, extra=extra

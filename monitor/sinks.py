@@ -85,6 +85,7 @@ class WebhookSink:
     secret: str | None = None
     status: int = 200
     headers_out: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds it takes to answer (a slow receiver)
     hooks: list[ReceivedHook] = field(default_factory=list)
     url: str = ""
     _runner: web.AppRunner | None = None
@@ -94,6 +95,8 @@ class WebhookSink:
         headers = dict(request.headers)
         valid = verify_signature(self.secret, headers, body) if self.secret else None
         self.hooks.append(ReceivedHook(request.path, headers, body, valid))
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return web.Response(status=self.status, text="ok", headers=self.headers_out)
 
     async def start(self, host: str = "127.0.0.1") -> WebhookSink:

@@ -160,6 +160,18 @@ async def test_failed_webhook_is_retried_with_the_same_id(config, webhook_sink):
     assert delivered.signature_valid
 
 
+async def test_a_retry_counts_from_the_failed_attempt(config, webhook_sink):
+    # a slow receiver that says "come back in a minute"
+    webhook_sink.status, webhook_sink.delay = 429, 1.5
+    webhook_sink.headers_out = {"Retry-After": "60"}
+    async with open_runtime(config) as rt:
+        await run_cycle(rt)
+        answered = datetime.now(UTC)  # just after the 1.5 s answer (nothing else is slow)
+        [pending] = rt.store.outbox_entries(("pending",))
+    # counted from the pass's start, the retry would be due 1.5 s early
+    assert pending.next_attempt_at >= answered + timedelta(seconds=59.5)
+
+
 async def test_refused_email_is_dead_lettered_and_the_worker_goes_on(
     config, smtp_sink, webhook_sink
 ):
