@@ -83,3 +83,40 @@ def test_a_reload_that_drops_a_subscribed_rule_is_refused(tmp_path, write_config
         assert watcher.check(runtime) is False
     assert "envoy-travel" in runtime.rules.ids
     assert "subscription 'desk': unknown rule 'envoy-travel'" in caplog.text
+
+
+async def test_sigterm_during_a_poll_stops_without_a_traceback(write_config, environ):
+    from tests.localhttp import local_server
+
+    async with local_server() as server:
+        arrived = asyncio.Event()
+
+        async def slow_feed(_request):
+            arrived.set()
+            await server.hang()  # the poll is still running when SIGTERM comes
+            raise AssertionError("unreachable: the worker stopped first")
+
+        server.routes["/slow"] = slow_feed
+        path = write_config(
+            f'rules: {rules_dir()}\nallow_private_networks: true\nfeeds: [{{url: "{server.url("/slow")}"}}]\n'
+        )
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "monitor",
+            "run",
+            "-c",
+            str(path),
+            env=environ,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await asyncio.wait_for(arrived.wait(), timeout=60)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(worker.communicate(), timeout=30)
+    log = stderr.decode()
+    assert worker.returncode == 0, log
+    assert "worker stopped" in log
+    assert "Traceback" not in log and "raised an exception" not in log, log
