@@ -30,12 +30,11 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.extract import Extracted, extract, extract_html, make_pool  # noqa: E402
+from monitor.extract import Extracted, ExtractionPool, extract, extract_html  # noqa: E402
 from monitor.models import Article  # noqa: E402
 from monitor.resources import rules_dir, seeds_dir  # noqa: E402
 from monitor.rules.load import load_rules  # noqa: E402
@@ -56,7 +55,7 @@ def corpus(documents: int) -> list[tuple[str, bytes]]:
     ]
 
 
-async def process(pool: Executor | None, rules: RuleSet, url: str, html: bytes) -> int:
+async def process(pool: ExtractionPool | None, rules: RuleSet, url: str, html: bytes) -> int:
     """One document through extract + match; returns the number of matches."""
     extracted = await extract(pool, html, url)
     assert isinstance(extracted, Extracted), extracted
@@ -64,7 +63,7 @@ async def process(pool: Executor | None, rules: RuleSet, url: str, html: bytes) 
 
 
 async def throughput(
-    pool: Executor | None, rules: RuleSet, docs: list[tuple[str, bytes]]
+    pool: ExtractionPool | None, rules: RuleSet, docs: list[tuple[str, bytes]]
 ) -> tuple[float, float, int]:
     """(articles/s, main-process CPU ms per article, matches per batch) over repeated batches."""
     done, rounds, matches = 0, 0, set()
@@ -79,13 +78,13 @@ async def throughput(
     return done / wall, 1000 * cpu / done, matches.pop()
 
 
-async def warm(pool: Executor | None, docs: list[tuple[str, bytes]], workers: int) -> None:
+async def warm(pool: ExtractionPool | None, docs: list[tuple[str, bytes]], workers: int) -> None:
     """One extraction per worker, concurrently: each worker spawns and imports trafilatura."""
     results = await asyncio.gather(*(extract(pool, html, url) for url, html in docs[:workers]))
     assert all(isinstance(r, Extracted) for r in results), results
-    if isinstance(pool, ProcessPoolExecutor):
+    if pool is not None:
         # private, but the only way to check the warm-up reached every worker
-        spawned = len(getattr(pool, "_processes", None) or {})
+        spawned = len(getattr(pool._pool, "_processes", None) or {})
         assert spawned == workers, f"warm-up started {spawned} of {workers} workers"
 
 
@@ -93,14 +92,14 @@ async def run_mode(
     mode: str, workers: int, rules: RuleSet, docs: list[tuple[str, bytes]]
 ) -> tuple[dict, int]:
     start = time.perf_counter()
-    pool = make_pool(workers) if workers else None
+    pool = ExtractionPool(workers) if workers else None
     try:
         await warm(pool, docs, max(workers, 1))
         startup = time.perf_counter() - start
         rate, cpu_ms, matches = await throughput(pool, rules, docs)
     finally:
         if pool is not None:
-            pool.shutdown(wait=True)
+            pool.shutdown()
     row = {
         "mode": mode,
         "workers": workers,

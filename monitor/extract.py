@@ -7,12 +7,14 @@ cores (`make_pool`); it is a plain top-level function so it can be pickled to a 
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import select
 import threading
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -20,6 +22,8 @@ import trafilatura
 from trafilatura.settings import use_config
 
 from monitor.models import Article
+
+log = logging.getLogger("monitor.extract")
 
 # Pages with more elements than this are not articles worth the CPU (or are hostile).
 MAX_TREE_SIZE = 100_000
@@ -150,15 +154,54 @@ def _alive(pid: int) -> bool:
     return True
 
 
+class ExtractionPool:
+    """The process pool extraction runs in, healed when it breaks: a process that dies (the
+    pool is then broken for good: `BrokenProcessPool` for every later page) or a page that
+    overruns its time (its process would go on for minutes) gets the pool's processes
+    stopped and a new pool started, and the failure logged and counted. Pages in flight on
+    the old pool fail with it; their feed summaries stand in."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers
+        self.rebuilds = 0  # pools started again, for the logs and metrics
+        self._pool = make_pool(workers)
+
+    async def extract(
+        self, html: bytes | str, url: str, *, timeout: float = EXTRACT_TIMEOUT
+    ) -> Extracted | ExtractFailure:
+        pool = self._pool
+        try:
+            job = asyncio.get_running_loop().run_in_executor(pool, extract_html, html, url)
+            return await asyncio.wait_for(job, timeout)
+        except TimeoutError:
+            self._rebuild(pool, f"a page took over {timeout:g}s")
+            return ExtractFailure(f"extract: gave up after {timeout:g}s (its process was stopped)")
+        except BrokenProcessPool:
+            self._rebuild(pool, "an extraction process died")
+            return ExtractFailure("extract: the extraction process died (the pool was restarted)")
+
+    def _rebuild(self, broken: Executor, why: str) -> None:
+        if broken is not self._pool:
+            return  # another page's failure restarted it already
+        # the executor has no public way to stop a running call: its processes (a private
+        # pid -> process map, taken before shutdown forgets it) are killed
+        processes = list((getattr(broken, "_processes", None) or {}).values())
+        broken.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.kill()
+        self._pool = make_pool(self.workers)
+        self.rebuilds += 1
+        log.warning("extraction pool restarted (%s; %d processes stopped)", why, len(processes))
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
 async def extract(
-    pool: Executor | None, html: bytes | str, url: str, *, timeout: float = EXTRACT_TIMEOUT
+    pool: ExtractionPool | None, html: bytes | str, url: str, *, timeout: float = EXTRACT_TIMEOUT
 ) -> Extracted | ExtractFailure:
     """Run `extract_html` in `pool` (in this process when pool is None). A page that takes
     longer than `timeout` is given up on, so one pathological page cannot stall a cycle."""
     if pool is None:
         return extract_html(html, url)
-    job = asyncio.get_running_loop().run_in_executor(pool, extract_html, html, url)
-    try:
-        return await asyncio.wait_for(job, timeout)
-    except TimeoutError:
-        return ExtractFailure(f"extract: gave up after {timeout:g}s")
+    return await pool.extract(html, url, timeout=timeout)

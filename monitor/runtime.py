@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gc
 from collections.abc import AsyncIterator
-from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 
@@ -32,7 +31,7 @@ class Runtime:
     store: Store
     rules: RuleSet
     session: aiohttp.ClientSession
-    pool: Executor | None
+    pool: extraction.ExtractionPool | None
     robots: RobotsPolicy | None = None  # None when robots.txt is not to be respected
     templates: ImmutableSandboxedEnvironment = field(init=False)
     # identities of entries being processed right now, by any feed of this worker
@@ -82,7 +81,7 @@ async def open_runtime(
     # what is loaded so far (modules, config, the first rule set) lives as long as the worker:
     # keep the garbage collector from rescanning it (a reloaded rule set is not frozen)
     gc.freeze()
-    pool = None if extract_workers == 0 else extraction.make_pool(extract_workers)
+    pool = None if extract_workers == 0 else extraction.ExtractionPool(extract_workers)
     session = make_session(allow_private=config.allow_private_networks)
     robots = (
         RobotsPolicy(
@@ -96,5 +95,5 @@ async def open_runtime(
     finally:
         await session.close()
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            pool.shutdown()
         store.close()

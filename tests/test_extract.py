@@ -39,14 +39,45 @@ def test_deeply_nested_page_does_not_crash():
 
 
 async def test_extraction_in_a_process_pool_and_its_time_limit():
-    from monitor.extract import extract, make_pool
+    from monitor.extract import ExtractionPool, extract
 
     html = (seeds_dir() / "mee-syria-envoy.html").read_bytes()
-    pool = make_pool(1)
+    pool = ExtractionPool(1)
     try:
         result = await extract(pool, html, URL)
         assert isinstance(result, Extracted) and "40,000 people" in result.text
         gave_up = await extract(pool, html, URL, timeout=0.000001)
-        assert gave_up == ExtractFailure("extract: gave up after 1e-06s")
+        assert gave_up == ExtractFailure("extract: gave up after 1e-06s (its process was stopped)")
+        # the overrunning page's process was stopped and the pool started again: it works
+        assert pool.rebuilds == 1
+        assert isinstance(await extract(pool, html, URL), Extracted)
     finally:
-        pool.shutdown(cancel_futures=True)
+        pool.shutdown()
+
+
+def _die() -> None:
+    import os
+
+    os._exit(1)
+
+
+async def test_a_pool_whose_process_died_heals():
+    import asyncio
+
+    from monitor.extract import ExtractionPool, extract
+
+    html = (seeds_dir() / "mee-syria-envoy.html").read_bytes()
+    pool = ExtractionPool(1)
+    try:
+        assert isinstance(await extract(pool, html, URL), Extracted)
+        # a process of the pool dies (the OOM killer, a segfault in lxml): the pool is broken
+        dying = asyncio.get_running_loop().run_in_executor(pool._pool, _die)
+        await asyncio.gather(dying, return_exceptions=True)
+        failed = await extract(pool, html, URL)
+        assert failed == ExtractFailure(
+            "extract: the extraction process died (the pool was restarted)"
+        )
+        # and later pages extract again, instead of failing for good
+        assert isinstance(await extract(pool, html, URL), Extracted) and pool.rebuilds == 1
+    finally:
+        pool.shutdown()
