@@ -13,11 +13,9 @@ from monitor.scheduler import RuleWatcher
 from tests.test_pipeline import config_text
 
 
-async def test_worker_delivers_then_stops_on_sigterm(
-    seed_site, smtp_sink, webhook_sink, write_config, environ
-):
-    path = write_config(config_text([f"{seed_site}/rss"], smtp_sink.port, webhook_sink.url))
-    worker = await asyncio.create_subprocess_exec(
+async def start_worker(path, environ):
+    """`monitor run -c PATH` as its own process, as an operator starts it."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "monitor",
@@ -28,6 +26,13 @@ async def test_worker_delivers_then_stops_on_sigterm(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def test_worker_delivers_then_stops_on_sigterm(
+    seed_site, smtp_sink, webhook_sink, write_config, environ
+):
+    path = write_config(config_text([f"{seed_site}/rss"], smtp_sink.port, webhook_sink.url))
+    worker = await start_worker(path, environ)
     try:
         await asyncio.wait_for(smtp_sink.arrived.wait(), timeout=60)
         for _ in range(100):  # bounded: the webhook digest follows the email within the same cycle
@@ -100,17 +105,7 @@ async def test_sigterm_during_a_poll_stops_without_a_traceback(write_config, env
         path = write_config(
             f'rules: {rules_dir()}\nallow_private_networks: true\nfeeds: [{{url: "{server.url("/slow")}"}}]\n'
         )
-        worker = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "monitor",
-            "run",
-            "-c",
-            str(path),
-            env=environ,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        worker = await start_worker(path, environ)
         try:
             await asyncio.wait_for(arrived.wait(), timeout=60)
         finally:
