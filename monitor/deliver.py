@@ -7,9 +7,11 @@ key is its idempotency key (Message-ID, webhook-id), so receivers can drop a rep
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from monitor.config import SubscriptionConfig
 from monitor.fetch import MAX_RETRY_AFTER
@@ -17,6 +19,7 @@ from monitor.models import DeliveryResult, Digest, Message
 from monitor.notify import EmailNotifier, Notifier, WebhookNotifier
 from monitor.render import RenderError, make_environment, render_digest
 from monitor.runtime import CycleReport, Runtime
+from monitor.store import OutboxRow
 from monitor.timeutil import utcnow
 
 log = logging.getLogger("monitor.deliver")
@@ -24,6 +27,9 @@ log = logging.getLogger("monitor.deliver")
 MAX_DELIVERY_ATTEMPTS = 8
 # A digest holds at most this many alerts; more go out as several digests in the same cycle.
 MAX_DIGEST_ALERTS = 100
+# Digests sent at once in one pass, and at once to one target (a webhook host, the SMTP server).
+DELIVERY_CONCURRENCY = 20
+DELIVERY_PER_TARGET = 4
 DELIVERY_BACKOFF_BASE = timedelta(seconds=30)
 DELIVERY_BACKOFF_CAP = timedelta(hours=1)
 
@@ -89,42 +95,69 @@ def notifier_for(rt: Runtime, sub: SubscriptionConfig) -> Notifier:
 
 
 async def deliver(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
-    """Send every due outbox row; failures retry with backoff and jitter, or dead-letter."""
+    """Send every due outbox row, concurrently: a few at a time per target (host) and
+    `DELIVERY_CONCURRENCY` in all, so one slow or failing target delays nobody else.
+    Failures retry with backoff and jitter, or dead-letter."""
     subscriptions = {s.name: s for s in rt.config.subscriptions}
-    for row in rt.store.due_deliveries(now):
-        extra = {"subscription": row.subscription, "delivery_id": row.key}
+    everyone = asyncio.Semaphore(DELIVERY_CONCURRENCY)
+    per_target: dict[str, asyncio.Semaphore] = {}
+
+    async def bounded(row: OutboxRow) -> None:
         sub = subscriptions.get(row.subscription)
-        if sub is None:
-            rt.store.mark_failed(row.id, "subscription no longer configured", None)
-            log.error("subscription no longer configured: digest dead-lettered", extra=extra)
-            continue
-        # the digest as it was queued: a retry is the same message (Date, created_at)
-        alerts = tuple(rt.store.alerts_by_id(list(row.alert_ids)))
-        digest = Digest(row.subscription, alerts, row.created_at)
-        try:
-            result = await notifier_for(rt, sub).send(row.message, digest, idempotency_key=row.key)
-        except Exception as exc:  # a bug in one notifier must not stop the others' deliveries
-            log.exception("notifier failed", extra=extra)
-            result = DeliveryResult(False, f"notify: {type(exc).__name__}: {exc}", retryable=True)
-        # retries count from the failed attempt, not from the start of the pass: a slow
-        # target earlier in the pass must not bring the next attempt forward
-        attempted_at = max(now, utcnow())
-        if result.ok:
-            rt.store.mark_sent(row.id, attempted_at)
-            report.delivered += 1
-            log.info("delivered %s", result.detail, extra=extra)
-            continue
-        report.delivery_failures += 1
-        attempts = row.attempts + 1
-        if result.retryable and attempts < MAX_DELIVERY_ATTEMPTS:
-            retry_at = attempted_at + retry_delay(attempts, result.retry_after)
-            rt.store.mark_failed(row.id, result.detail, retry_at)
-            log.warning(
-                "delivery failed, retry at %s: %s", retry_at.isoformat(), result.detail, extra=extra
-            )
-        else:
-            rt.store.mark_failed(row.id, result.detail, None)
-            log.error("delivery failed for good: %s", result.detail, extra=extra)
+        target = _target(sub) if sub is not None else ""
+        one_target = per_target.setdefault(target, asyncio.Semaphore(DELIVERY_PER_TARGET))
+        async with everyone, one_target:
+            await _deliver_one(rt, report, row, sub, now)
+
+    await asyncio.gather(*(bounded(row) for row in rt.store.due_deliveries(now)))
+
+
+def _target(sub: SubscriptionConfig) -> str:
+    """Where a subscription's digests go: a webhook's host, or the SMTP server."""
+    if sub.webhook is not None:
+        return "webhook:" + (urlsplit(sub.webhook.url).hostname or "")
+    return "smtp"
+
+
+async def _deliver_one(
+    rt: Runtime,
+    report: CycleReport,
+    row: OutboxRow,
+    sub: SubscriptionConfig | None,
+    now: datetime,
+) -> None:
+    extra = {"subscription": row.subscription, "delivery_id": row.key}
+    if sub is None:
+        rt.store.mark_failed(row.id, "subscription no longer configured", None)
+        log.error("subscription no longer configured: digest dead-lettered", extra=extra)
+        return
+    # the digest as it was queued: a retry is the same message (Date, created_at)
+    alerts = tuple(rt.store.alerts_by_id(list(row.alert_ids)))
+    digest = Digest(row.subscription, alerts, row.created_at)
+    try:
+        result = await notifier_for(rt, sub).send(row.message, digest, idempotency_key=row.key)
+    except Exception as exc:  # a bug in one notifier must not stop the others' deliveries
+        log.exception("notifier failed", extra=extra)
+        result = DeliveryResult(False, f"notify: {type(exc).__name__}: {exc}", retryable=True)
+    # retries count from the failed attempt, not from the start of the pass: a slow
+    # target earlier in the pass must not bring the next attempt forward
+    attempted_at = max(now, utcnow())
+    if result.ok:
+        rt.store.mark_sent(row.id, attempted_at)
+        report.delivered += 1
+        log.info("delivered %s", result.detail, extra=extra)
+        return
+    report.delivery_failures += 1
+    attempts = row.attempts + 1
+    if result.retryable and attempts < MAX_DELIVERY_ATTEMPTS:
+        retry_at = attempted_at + retry_delay(attempts, result.retry_after)
+        rt.store.mark_failed(row.id, result.detail, retry_at)
+        log.warning(
+            "delivery failed, retry at %s: %s", retry_at.isoformat(), result.detail, extra=extra
+        )
+    else:
+        rt.store.mark_failed(row.id, result.detail, None)
+        log.error("delivery failed for good: %s", result.detail, extra=extra)
 
 
 def retry_delay(attempts: int, retry_after: float | None) -> timedelta:

@@ -3,9 +3,12 @@ publisher's site, an aiosmtpd SMTP server and a webhook receiver."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiohttp import web
 
 from monitor.config import load_config
 from monitor.notify import verify_signature
@@ -288,3 +291,54 @@ async def test_a_broken_operator_template_falls_back_to_the_shipped_ones(
         report = await run_cycle(rt)
     assert report.delivered == 2
     assert smtp_sink.mails[0].message["Subject"].startswith("3 alerts:")
+
+
+async def test_a_slow_target_delays_nobody(seed_site, webhook_sink, write_config, environ):
+    arrived = asyncio.Event()  # the healthy receiver has its digest
+    seen_while_waiting = []
+
+    async def stalls(_request):
+        # answers only once the other target has its digest (bounded: 5 s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(arrived.wait(), 5)
+        seen_while_waiting.append(arrived.is_set())
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/hook", stalls)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    slow_url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    text = f"""\
+database: sqlite:///monitor.db
+rules: {rules_dir()}
+allow_private_networks: true
+feeds: [{{url: "{seed_site}/rss"}}]
+subscriptions:
+  - name: a-slow
+    webhook: {{url: "{slow_url}"}}
+    rules: [ceasefire]
+  - name: b-healthy
+    webhook: {{url: "{webhook_sink.url}/hooks/news", secret_env: CASES_WEBHOOK_SECRET}}
+    rules: [ceasefire]
+"""
+    config = load_config(write_config(text), environ)
+
+    async def watch_healthy():
+        for _ in range(1200):  # bounded: 60 s
+            if webhook_sink.hooks:
+                arrived.set()
+                return
+            await asyncio.sleep(0.05)
+
+    watcher = asyncio.create_task(watch_healthy())
+    try:
+        async with open_runtime(config) as rt:
+            report = await run_cycle(rt)
+    finally:
+        watcher.cancel()
+        await runner.cleanup()
+    assert report.delivered == 2
+    # the healthy digest went out while the slow target still held its own
+    assert seen_while_waiting == [True]
