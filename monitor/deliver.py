@@ -96,8 +96,9 @@ def notifier_for(rt: Runtime, sub: SubscriptionConfig) -> Notifier:
 
 async def deliver(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
     """Send every due outbox row, concurrently: a few at a time per target (host) and
-    `DELIVERY_CONCURRENCY` in all, so one slow or failing target delays nobody else.
-    Failures retry with backoff and jitter, or dead-letter."""
+    `DELIVERY_CONCURRENCY` in all, so one slow or failing target delays nobody else; rows are
+    claimed as there is room for them. Failures retry with backoff and jitter, or
+    dead-letter."""
     subscriptions = {s.name: s for s in rt.config.subscriptions}
     everyone = asyncio.Semaphore(DELIVERY_CONCURRENCY)
     per_target: dict[str, asyncio.Semaphore] = {}
@@ -107,9 +108,20 @@ async def deliver(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
         target = _target(sub) if sub is not None else ""
         one_target = per_target.setdefault(target, asyncio.Semaphore(DELIVERY_PER_TARGET))
         async with everyone, one_target:
-            await _deliver_one(rt, report, row, sub, now)
+            try:
+                await _deliver_one(rt, report, row, sub, now)
+            except Exception:  # e.g. the store failed: the row's lease runs out, it is retried
+                log.exception("delivery failed", extra={"delivery_id": row.key})
 
-    await asyncio.gather(*(bounded(row) for row in rt.store.due_deliveries(now)))
+    # claim only as many rows as there is room to send: the rest stay free for other workers
+    sending: set[asyncio.Task[None]] = set()
+    while True:
+        room = DELIVERY_CONCURRENCY - len(sending)
+        for row in rt.store.due_deliveries(now, limit=room) if room else []:
+            sending.add(asyncio.create_task(bounded(row)))
+        if not sending:
+            return
+        _, sending = await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
 
 
 def _target(sub: SubscriptionConfig) -> str:

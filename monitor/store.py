@@ -643,9 +643,14 @@ class Store:
         return bool(conn.execute(query.values(cursor=cursor, last_digest_at=now)).rowcount)
 
     def due_deliveries(
-        self, now: datetime | None = None, lease: timedelta = timedelta(minutes=5)
+        self,
+        now: datetime | None = None,
+        lease: timedelta = timedelta(minutes=5),
+        *,
+        limit: int | None = None,
     ) -> list[OutboxRow]:
-        """Claim pending rows that are due: each claimed row is leased for `lease`."""
+        """Claim pending rows that are due, at most `limit`: each is leased for `lease`.
+        Claiming a few at a time leaves the rest to other workers."""
         now = now or utcnow()
         with self._claiming() as conn:
             rows = (
@@ -653,6 +658,7 @@ class Store:
                     select(outbox)
                     .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
                     .order_by(outbox.c.id)
+                    .limit(limit)
                     .with_for_update(skip_locked=True)
                 )
                 .mappings()

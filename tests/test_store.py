@@ -387,3 +387,13 @@ def test_workers_claiming_at_the_same_moment_never_share_a_feed(database_url):
     finally:
         for store in workers:
             store.close()
+
+
+def test_outbox_rows_are_claimed_a_few_at_a_time(store):
+    store.subscription_state("desk", NOW)
+    for _ in range(3):
+        store.enqueue_digest("desk", [], 0, Message("s", "t", "h"), NOW)
+    first = store.due_deliveries(NOW, limit=2)
+    rest = store.due_deliveries(NOW, limit=2)
+    assert len(first) == 2 and len(rest) == 1  # the others were free for another worker
+    assert {r.id for r in first}.isdisjoint(r.id for r in rest)
