@@ -299,8 +299,9 @@ def _why_not(rule_id: str, articles: list[Article], rules: RuleSet) -> list[str]
 
 
 def _closest_first(reasons: Iterable[str]) -> list[str]:
+    """Reasons about a candidate before those that only say a term is absent."""
     unique = list(dict.fromkeys(reasons))
-    return sorted(unique, key=lambda r: "does not occur" in r or "no term" in r)
+    return sorted(unique, key=lambda r: r.endswith(("does not occur", " occurs")))
 
 
 def _rounded(value: float | None) -> float | None:

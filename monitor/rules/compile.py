@@ -19,15 +19,14 @@ from monitor.models import Article
 from monitor.rules.nodes import (
     Node,
     NodeFn,
-    PlaceRules,
     all_node,
     any_node,
     figure_node,
     near_node,
     none_node,
-    place_node,
     term_node,
 )
+from monitor.rules.place_nodes import PlaceRules, place_node
 from monitor.rules.places import (
     BUILTIN_GAZETTEERS,
     Gazetteer,
