@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -469,7 +469,7 @@ class Store:
                 .limit(limit)
             ).all()
         return [
-            Figure(value=r.value, text=r.text, qualifier=r.qualifier, reported=_aware(r.reported))
+            Figure(value=r.value, text=r.text, qualifier=r.qualifier, reported=as_utc(r.reported))
             for r in reversed(rows)
         ]
 
@@ -791,11 +791,6 @@ def _sqlite_begin(conn: Connection) -> None:
     """pysqlite's own BEGIN is off (`_sqlite_pragmas`): begin here, IMMEDIATE for claims."""
     immediate = conn.get_execution_options().get("sqlite_immediate")
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes: they are UTC."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def _feed_state(r: Any) -> FeedState:
