@@ -88,7 +88,7 @@ def _render(rt: Runtime, digest: Digest) -> Message | None:
 def notifier_for(rt: Runtime, sub: SubscriptionConfig) -> Notifier:
     if sub.webhook is not None:
         return WebhookNotifier(
-            sub.webhook.url, sub.webhook.format, sub.webhook.secret, session=rt.session
+            sub.webhook.url, sub.webhook.format, sub.webhook.secret, session=rt.webhook_session
         )
     assert rt.config.smtp is not None  # the config refuses email subscriptions without smtp
     return EmailNotifier(rt.config.smtp, list(sub.email))
@@ -142,6 +142,9 @@ async def _deliver_one(
     if sub is None:
         rt.store.mark_failed(row.id, "subscription no longer configured", None)
         log.error("subscription no longer configured: digest dead-lettered", extra=extra)
+        return
+    if not rt.store.holds(row.id):  # stalled past its lease: another worker has the row now
+        log.warning("lease ran out before sending: left to the worker that holds it", extra=extra)
         return
     # the digest as it was queued: a retry is the same message (Date, created_at)
     alerts = tuple(rt.store.alerts_by_id(list(row.alert_ids)))

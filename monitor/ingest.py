@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,19 +40,77 @@ POLL_CONCURRENCY = 20
 PAGES_PER_FEED = 4
 
 
+class Poller:
+    """Polls due feeds, POLL_CONCURRENCY at once. Feeds are claimed only as there is room to
+    poll them, so workers sharing a database share the feeds, and a slow feed takes up one
+    place, never the poll of the others. `on_polled` is called as each poll ends."""
+
+    def __init__(
+        self, rt: Runtime, *, on_polled: Callable[[CycleReport], None] | None = None
+    ) -> None:
+        self.rt = rt
+        self.feeds = {f.url: f for f in rt.config.feeds}
+        self.running: dict[int, asyncio.Task[None]] = {}
+        self.on_polled = on_polled
+        self.stopped = False
+
+    def fill(
+        self,
+        report: CycleReport,
+        *,
+        now: datetime,
+        poll_all: bool = False,
+        skip: Collection[int] = (),
+    ) -> list[int]:
+        """Claim due feeds (all with `poll_all`, but none in `skip`) as far as there is room,
+        and start polling them; returns their ids."""
+        room = POLL_CONCURRENCY - len(self.running)
+        if self.stopped or room <= 0:
+            return []
+        claimed = self.rt.store.claim_due_feeds(
+            self.feeds, now, poll_all=poll_all, limit=room, skip={*skip, *self.running}
+        )
+        for state in claimed:
+            self.running[state.id] = asyncio.create_task(self._poll(state, report, now))
+        return [state.id for state in claimed]
+
+    async def _poll(self, state: FeedState, report: CycleReport, now: datetime) -> None:
+        try:
+            await poll_one(self.rt, self.feeds[state.url], state, report, now)
+        except Exception:  # a bug with one feed must not cost the others; its lease runs out
+            log.exception("polling failed", extra={"feed_url": state.url})
+        finally:
+            del self.running[state.id]
+        if self.on_polled is not None and not self.stopped:
+            self.on_polled(report)
+
+    async def wait(self) -> None:
+        """Until one of the running polls ends."""
+        if self.running:
+            await asyncio.wait(self.running.values(), return_when=asyncio.FIRST_COMPLETED)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Cancel the running polls and wait for them (their feeds' leases are let go when
+        the worker retires)."""
+        self.stopped = True
+        for task in self.running.values():
+            task.cancel()
+        if self.running:
+            await asyncio.wait(self.running.values(), timeout=timeout)
+
+
 async def poll_feeds(rt: Runtime, report: CycleReport, *, poll_all: bool, now: datetime) -> None:
-    feeds_by_url = {f.url: f for f in rt.config.feeds}
-    due = rt.store.claim_due_feeds(feeds_by_url, now, poll_all=poll_all)
-    limit = asyncio.Semaphore(POLL_CONCURRENCY)
-
-    async def one(state: FeedState) -> None:
-        async with limit:
-            try:
-                await poll_one(rt, feeds_by_url[state.url], state, report, now)
-            except Exception:  # a bug with one feed must not cost the others; its lease runs out
-                log.exception("polling failed", extra={"feed_url": state.url})
-
-    await asyncio.gather(*(one(state) for state in due))
+    """Poll each due feed once (every feed with `poll_all`), and return when all are done."""
+    poller = Poller(rt)
+    polled: set[int] = set()
+    try:
+        while True:
+            polled.update(poller.fill(report, now=now, poll_all=poll_all, skip=polled))
+            if not poller.running:
+                return
+            await poller.wait()
+    finally:  # cancelled: the polls stop with it
+        await poller.stop()
 
 
 async def poll_one(

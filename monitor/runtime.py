@@ -1,9 +1,13 @@
-"""What a cycle runs with: config, store, compiled rules, one HTTP session, the extraction
-pool and the templates, opened and closed together."""
+"""What a cycle runs with: config, store, compiled rules, the HTTP sessions, the extraction
+pool and the templates, opened and closed together; while open, the worker's heartbeat keeps
+its leases."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -20,7 +24,9 @@ from monitor.robots import RobotsPolicy
 from monitor.rules import BUILTIN_RULES
 from monitor.rules.load import load_rules
 from monitor.rules.match import RuleSet
-from monitor.store import Store
+from monitor.store import HEARTBEAT, Store
+
+log = logging.getLogger("monitor.runtime")
 
 
 @dataclass
@@ -30,7 +36,9 @@ class Runtime:
     config: Config
     store: Store
     rules: RuleSet
-    session: aiohttp.ClientSession
+    session: aiohttp.ClientSession  # feeds and pages
+    # webhooks have their own connections: heavy ingest never makes a digest wait for one
+    webhook_session: aiohttp.ClientSession
     pool: extraction.ExtractionPool | None
     robots: RobotsPolicy | None = None  # None when robots.txt is not to be respected
     templates: ImmutableSandboxedEnvironment = field(init=False)
@@ -81,8 +89,12 @@ async def open_runtime(
     # what is loaded so far (modules, config, the first rule set) lives as long as the worker:
     # keep the garbage collector from rescanning it (a reloaded rule set is not frozen)
     gc.freeze()
+    freed = store.register_worker()
+    if freed:
+        log.info("took over %d leases of a worker that stopped on this machine", freed)
     pool = None if extract_workers == 0 else extraction.ExtractionPool(extract_workers)
     session = make_session(allow_private=config.allow_private_networks)
+    webhook_session = make_session(allow_private=config.allow_private_networks)
     robots = (
         RobotsPolicy(
             session, allow_private=config.allow_private_networks, user_agent=DEFAULT_USER_AGENT
@@ -90,10 +102,29 @@ async def open_runtime(
         if config.respect_robots_txt
         else None
     )
+    heartbeat = asyncio.create_task(_beat(store))
     try:
-        yield Runtime(config, store, rules, session, pool, robots)
+        yield Runtime(config, store, rules, session, webhook_session, pool, robots)
     finally:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
         await session.close()
+        await webhook_session.close()
         if pool is not None:
             pool.shutdown()
+        try:
+            store.retire_worker()
+        except Exception:  # its leases simply run out
+            log.exception("could not release this worker's leases")
         store.close()
+
+
+async def _beat(store: Store) -> None:
+    """Renew this worker's leases while it runs (a failed beat is retried at the next one)."""
+    while True:
+        await asyncio.sleep(HEARTBEAT.total_seconds())
+        try:
+            store.heartbeat()
+        except Exception:
+            log.exception("heartbeat failed: leases may run out")

@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from monitor.config import Config
 from monitor.deliver import build_digests, deliver
 from monitor.errors import LocatedError
-from monitor.ingest import poll_feeds
+from monitor.ingest import Poller
 from monitor.pipeline import CycleReport, Runtime, open_runtime
 from monitor.rules.load import load_rules, rule_files
 from monitor.runtime import check_subscribed_rules
@@ -80,13 +80,24 @@ async def _guarded_delivery(rt: Runtime) -> None:
         log.exception("delivery failed")
 
 
-async def _guarded_poll(rt: Runtime, scheduler: AsyncIOScheduler) -> None:
+def _start_polls(poller: Poller) -> None:
     try:
-        await poll_feeds(rt, CycleReport(), poll_all=False, now=utcnow())
-    except Exception:  # the worker outlives any one bad cycle; the next tick tries again
+        poller.fill(CycleReport(), now=utcnow())
+    except Exception:  # the worker outlives any one bad tick; the next one tries again
         log.exception("polling failed")
-    # what this poll found goes out now, not at the delivery job's next tick
-    scheduler.modify_job(DELIVERY_JOB, next_run_time=utcnow())
+
+
+async def _poll_tick(poller: Poller) -> None:
+    # starts the polls that are due and returns: a slow feed never makes a tick overrun
+    _start_polls(poller)
+
+
+def _after_poll(poller: Poller, scheduler: AsyncIOScheduler, report: CycleReport) -> None:
+    # the place that poll took is free for a feed due meanwhile; what it found goes out now,
+    # not at the delivery job's next tick
+    _start_polls(poller)
+    if report.alerts:
+        scheduler.modify_job(DELIVERY_JOB, next_run_time=utcnow())
 
 
 async def _check_rules(watcher: RuleWatcher, rt: Runtime) -> None:
@@ -135,10 +146,11 @@ async def run_worker(config: Config, *, stop: asyncio.Event | None = None) -> No
         watcher = RuleWatcher(config.rule_paths)
         jobs = Jobs()
         scheduler = AsyncIOScheduler(timezone="UTC")
+        poller = Poller(rt, on_polled=lambda report: _after_poll(poller, scheduler, report))
         scheduler.add_job(
-            jobs.tracked(_guarded_poll),
+            jobs.tracked(_poll_tick),
             "interval",
-            args=[rt, scheduler],
+            args=[poller],
             seconds=tick,
             next_run_time=utcnow(),
             coalesce=True,
@@ -177,6 +189,7 @@ async def run_worker(config: Config, *, stop: asyncio.Event | None = None) -> No
         finally:
             scheduler.shutdown(wait=False)
             await jobs.stop()
+            await poller.stop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
             log.info("worker stopped")

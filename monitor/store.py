@@ -36,6 +36,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -49,6 +50,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from monitor.codec import figure_from_json, figure_to_json, match_from_json, match_to_json
 from monitor.models import Alert, Article, Figure, Match, Message, PollResult
+from monitor.process import ProcessId, is_running, this_process
 from monitor.stories import STORY_WINDOW, identifying_text, same_story, story_words
 from monitor.timeutil import as_utc, utcnow
 
@@ -58,8 +60,12 @@ SETTLE = timedelta(seconds=10)
 # "up from ..." shows at most this many earlier figures of a place or story, from this long
 HISTORY_LIMIT = 5
 HISTORY_WINDOW = timedelta(days=180)
-# How long a worker may hold a feed it polls before others may take it over.
-FEED_LEASE = timedelta(minutes=10)
+# A worker holds the feeds it polls and the digests it sends this long, and renews the lease
+# every HEARTBEAT while it runs: a killed worker's leases run out within about a minute.
+LEASE = timedelta(seconds=60)
+HEARTBEAT = timedelta(seconds=15)
+# A worker that has not renewed anything for this long is forgotten.
+WORKER_FORGOTTEN = timedelta(days=1)
 # How many recent articles sharing headline words a new one is compared with (most shared first).
 STORY_CANDIDATES = 50
 
@@ -81,8 +87,9 @@ feeds = Table(
     Column("last_warning", Text),
     Column("consecutive_failures", Integer, nullable=False, default=0),
     Column("items_seen", Integer, nullable=False, default=0),
-    # a worker polling the feed holds it until then; a killed worker's lease simply runs out
+    # the worker polling the feed holds it until then (renewed by its heartbeat)
     Column("leased_until", DateTime(timezone=True)),
+    Column("leased_by", String(128)),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -166,10 +173,23 @@ outbox = Table(
     Column("html", Text, nullable=False),
     Column("status", String(16), nullable=False, default="pending"),
     Column("attempts", Integer, nullable=False, default=0),
+    # also the lease of the worker sending the row (`leased_by`), renewed by its heartbeat
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("leased_by", String(128)),
     Column("last_error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
+)
+
+# The workers using this database, so that a restarted one can free what a dead one held.
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    # which process it is (monitor.process.ProcessId): host and PID namespace, PID, start
+    Column("process", String(512), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
 )
 
 
@@ -219,6 +239,8 @@ class Store:
     def __init__(self, url: str, *, settle: timedelta = SETTLE) -> None:
         self.engine: Engine = create_engine(url)
         self.settle = settle
+        # the owner of this store's leases (`register_worker` makes it known to other workers)
+        self.worker_id = uuid.uuid4().hex
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
@@ -226,6 +248,70 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    # -- workers and their leases -------------------------------------------------------------
+
+    def register_worker(self, now: datetime | None = None) -> int:
+        """Make this worker known, and free at once what dead workers of this machine held: a
+        restarted worker takes up its feeds and digests without waiting for their leases to
+        run out (other machines' dead workers lose theirs after LEASE). Returns how many."""
+        now = now or utcnow()
+        me = this_process()
+        with self.engine.begin() as conn:
+            gone = [
+                row.id
+                for row in conn.execute(select(workers))
+                if _is_gone(row.process, me)
+                or (as_utc(row.heartbeat_at) or now) < now - WORKER_FORGOTTEN
+            ]
+            freed = self._release(conn, gone, now)
+            conn.execute(delete(workers).where(workers.c.id.in_(gone)))
+            conn.execute(
+                insert(workers).values(
+                    id=self.worker_id, process=str(me), started_at=now, heartbeat_at=now
+                )
+            )
+        return freed
+
+    def heartbeat(self, now: datetime | None = None) -> None:
+        """Renew this worker's leases: while it runs, nobody takes over what it holds."""
+        now = now or utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(workers).where(workers.c.id == self.worker_id).values(heartbeat_at=now)
+            )
+            conn.execute(
+                update(feeds)
+                .where(feeds.c.leased_by == self.worker_id)
+                .values(leased_until=now + LEASE)
+            )
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.leased_by == self.worker_id, outbox.c.status == "pending")
+                .values(next_attempt_at=now + LEASE)
+            )
+
+    def retire_worker(self, now: datetime | None = None) -> None:
+        """A clean stop: what this worker held is free for the others at once."""
+        with self.engine.begin() as conn:
+            self._release(conn, [self.worker_id], now or utcnow())
+            conn.execute(delete(workers).where(workers.c.id == self.worker_id))
+
+    @staticmethod
+    def _release(conn: Connection, owners: list[str], now: datetime) -> int:
+        if not owners:
+            return 0
+        freed = conn.execute(
+            update(feeds)
+            .where(feeds.c.leased_by.in_(owners))
+            .values(leased_by=None, leased_until=None)
+        ).rowcount
+        freed += conn.execute(  # a leased row was due when it was claimed
+            update(outbox)
+            .where(outbox.c.leased_by.in_(owners), outbox.c.status == "pending")
+            .values(leased_by=None, next_attempt_at=now)
+        ).rowcount
+        return int(freed)
 
     # -- feeds ------------------------------------------------------------------------------
 
@@ -246,13 +332,22 @@ class Store:
         now: datetime,
         *,
         poll_all: bool = False,
-        lease: timedelta = FEED_LEASE,
+        limit: int | None = None,
+        skip: Collection[int] = (),
+        lease: timedelta = LEASE,
     ) -> list[FeedState]:
-        """Claim the feeds among `urls` that are due (every one with `poll_all`) and that no
-        other worker holds; each is leased until `record_poll` (or until `lease` runs out)."""
+        """Claim at most `limit` of the feeds among `urls` that are due (every one with
+        `poll_all`; none of the ids in `skip`) and that no other worker holds, longest due
+        first. Each is leased until `record_poll`, renewed by `heartbeat`. Claiming only what
+        it has room to poll leaves the rest to other workers."""
         free = or_(feeds.c.leased_until.is_(None), feeds.c.leased_until <= now)
         due = or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now)
-        query = select(feeds).where(free, feeds.c.url.in_(list(urls))).order_by(feeds.c.id)
+        query = (
+            select(feeds)
+            .where(free, feeds.c.url.in_(list(urls)), feeds.c.id.not_in(list(skip)))
+            .order_by(feeds.c.next_poll_at.asc().nulls_first(), feeds.c.id)
+            .limit(limit)
+        )
         if not poll_all:
             query = query.where(due)
         with self._claiming() as conn:
@@ -261,7 +356,7 @@ class Store:
                 conn.execute(
                     update(feeds)
                     .where(feeds.c.id.in_([r["id"] for r in rows]))
-                    .values(leased_until=now + lease)
+                    .values(leased_until=now + lease, leased_by=self.worker_id)
                 )
         return [_feed_state(r) for r in rows]
 
@@ -283,6 +378,7 @@ class Store:
             "next_poll_at": next_poll_at,
             "last_status": result.status,
             "leased_until": None,
+            "leased_by": None,
         }
         if result.ok:
             values.update(
@@ -645,12 +741,12 @@ class Store:
     def due_deliveries(
         self,
         now: datetime | None = None,
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = LEASE,
         *,
         limit: int | None = None,
     ) -> list[OutboxRow]:
-        """Claim pending rows that are due, at most `limit`: each is leased for `lease`.
-        Claiming a few at a time leaves the rest to other workers."""
+        """Claim pending rows that are due, at most `limit`: each is leased for `lease`,
+        renewed by `heartbeat`. Claiming a few at a time leaves the rest to other workers."""
         now = now or utcnow()
         with self._claiming() as conn:
             rows = (
@@ -668,7 +764,7 @@ class Store:
                 conn.execute(
                     update(outbox)
                     .where(outbox.c.id.in_([r["id"] for r in rows]))
-                    .values(next_attempt_at=now + lease)
+                    .values(next_attempt_at=now + lease, leased_by=self.worker_id)
                 )
         return [
             OutboxRow(
@@ -683,6 +779,17 @@ class Store:
             for r in rows
         ]
 
+    def holds(self, row_id: int) -> bool:
+        """Whether this worker still holds a row it claimed: if its lease ran out (the worker
+        was stalled), another worker may be sending it, and it is not sent twice from here."""
+        with self.engine.connect() as conn:
+            query = select(outbox.c.id).where(
+                outbox.c.id == row_id,
+                outbox.c.status == "pending",
+                outbox.c.leased_by == self.worker_id,
+            )
+            return conn.scalar(query) is not None
+
     def mark_sent(self, row_id: int, now: datetime | None = None) -> None:
         with self.engine.begin() as conn:
             conn.execute(
@@ -690,6 +797,7 @@ class Store:
                 .where(outbox.c.id == row_id)
                 .values(
                     status="sent",
+                    leased_by=None,
                     sent_at=now or utcnow(),
                     attempts=outbox.c.attempts + 1,
                     last_error=None,
@@ -698,7 +806,11 @@ class Store:
 
     def mark_failed(self, row_id: int, error: str, retry_at: datetime | None) -> None:
         """Record a failed attempt: retry at `retry_at`, or dead-letter the row when None."""
-        values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error}
+        values: dict[str, Any] = {
+            "attempts": outbox.c.attempts + 1,
+            "last_error": error,
+            "leased_by": None,
+        }
         if retry_at is None:
             values["status"] = "dead"
         else:
@@ -731,7 +843,9 @@ class Store:
             result = conn.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(row_ids), outbox.c.status.in_(("dead", "pending")))
-                .values(status="pending", next_attempt_at=now or utcnow(), attempts=0)
+                .values(
+                    status="pending", next_attempt_at=now or utcnow(), attempts=0, leased_by=None
+                )
             )
         return int(result.rowcount)
 
@@ -791,6 +905,14 @@ def _sqlite_begin(conn: Connection) -> None:
     """pysqlite's own BEGIN is off (`_sqlite_pragmas`): begin here, IMMEDIATE for claims."""
     immediate = conn.get_execution_options().get("sqlite_immediate")
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _is_gone(process: str, me: ProcessId) -> bool:
+    """Whether a worker process of this machine has died (a PID now reused counts as dead)."""
+    worker = ProcessId.parse(process)
+    if worker is None or worker.machine != me.machine:
+        return False
+    return worker != me and not is_running(worker)
 
 
 def _feed_state(r: Any) -> FeedState:

@@ -10,14 +10,16 @@ from xml.sax.saxutils import escape
 
 import pytest
 from aiohttp import web
+from sqlalchemy import update
 
+from monitor import ingest
 from monitor.config import FeedConfig, load_config
 from monitor.ingest import FEED_BACKOFF_CAP, next_poll
 from monitor.models import PollResult
-from monitor.pipeline import open_runtime, run_cycle
+from monitor.pipeline import CycleReport, open_runtime, run_cycle
 from monitor.resources import rules_dir
 from monitor.sinks import WebhookSink
-from monitor.store import FeedState
+from monitor.store import FeedState, feeds
 from tests.localhttp import local_server
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -384,3 +386,70 @@ async def test_a_private_page_is_refused_by_the_guard_not_blamed_on_robots(caplo
     assert article.text == "The summary." and article.partial
     assert "refused http://169.254.169.254/latest/meta-data" in caplog.text
     assert "robots.txt" not in caplog.text
+
+
+async def test_workers_sharing_a_database_share_the_due_feeds(tmp_path, database_url, monkeypatch):
+    monkeypatch.setattr(ingest, "POLL_CONCURRENCY", 3)
+    polled_by: dict[str, list[str]] = {}
+
+    def feed(n: int):
+        async def handler(request: web.Request) -> web.Response:
+            polled_by.setdefault(request.path, []).append(request.headers["X-Worker"])
+            await asyncio.sleep(0.05)
+            return web.Response(text=rss(), content_type="application/rss+xml")
+
+        return handler
+
+    async with local_server() as server:
+        for n in range(24):
+            server.routes[f"/feed{n}"] = feed(n)
+        urls = [server.url(f"/feed{n}") for n in range(24)]
+        config = write_config(tmp_path, urls, f"database: '{database_url}'\n")
+        async with open_runtime(config) as first, open_runtime(config) as second:
+            for name, rt in (("first", first), ("second", second)):
+                rt.session.headers["X-Worker"] = name
+            reports = await asyncio.gather(run_cycle(first), run_cycle(second))
+    assert sorted(polled_by) == sorted(f"/feed{n}" for n in range(24))
+    assert all(len(workers) == 1 for workers in polled_by.values())  # none polled twice
+    # each claims only what it has room for: neither takes every feed while the other idles
+    shares = [r.feeds_polled for r in reports]
+    assert sum(shares) == 24 and min(shares) >= 6, shares
+
+
+async def test_a_slow_feed_holds_one_place_not_the_next_polls(tmp_path, monkeypatch):
+    monkeypatch.setattr(ingest, "POLL_CONCURRENCY", 2)
+    fast_polls = 0
+    slow_arrived = asyncio.Event()
+
+    async def slow(_request: web.Request) -> web.Response:
+        slow_arrived.set()
+        await server.hang()
+        return web.Response(text=rss(), content_type="application/rss+xml")
+
+    async def fast(_request: web.Request) -> web.Response:
+        nonlocal fast_polls
+        fast_polls += 1
+        return web.Response(text=rss(), content_type="application/rss+xml")
+
+    async with local_server() as server:
+        server.routes["/slow"] = slow
+        server.routes["/fast"] = fast
+        config = write_config(tmp_path, [server.url("/slow"), server.url("/fast")])
+        async with open_runtime(config) as rt:
+            ended = asyncio.Queue[CycleReport]()
+            poller = ingest.Poller(rt, on_polled=ended.put_nowait)
+            poller.fill(CycleReport(), now=datetime.now(UTC))
+            await asyncio.wait_for(slow_arrived.wait(), 10)
+            await asyncio.wait_for(ended.get(), 10)  # the fast feed's poll ended
+            for _ in range(3):  # the fast feed is due again while the slow one still hangs
+                with rt.store.engine.begin() as conn:
+                    conn.execute(
+                        update(feeds)
+                        .where(feeds.c.url == server.url("/fast"))
+                        .values(next_poll_at=datetime.now(UTC) - timedelta(seconds=1))
+                    )
+                assert len(poller.fill(CycleReport(), now=datetime.now(UTC))) == 1
+                await asyncio.wait_for(ended.get(), 10)
+            assert list(poller.running) != []  # the slow poll is still running
+            await poller.stop()
+    assert fast_polls == 4

@@ -1,11 +1,13 @@
 """One contract, two backends: every test runs on SQLite and on PostgreSQL."""
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from monitor.models import Article, Figure, Hit, Match, Message, PollResult
-from monitor.store import Store
+from monitor.store import LEASE, Store
 
 NOW = datetime(2026, 11, 28, 7, 30, tzinfo=UTC)
 MATCH = Match(
@@ -220,12 +222,98 @@ def test_workers_claim_due_feeds_without_overlap(database_url):
         assert second.claim_due_feeds(urls, NOW) == []  # polled: not due for ten minutes
         assert [f.url for f in second.claim_due_feeds(urls, NOW, poll_all=True)] == [done.url]
 
-        # the first worker died holding the other five: its leases run out
-        later = NOW + timedelta(minutes=11)
+        # the first worker died holding the other five: its leases run out a minute later
+        assert second.claim_due_feeds(urls, NOW + LEASE - timedelta(seconds=1)) == []
+        later = NOW + LEASE
         assert [f.url for f in second.claim_due_feeds(urls[1:], later)] == urls[1:]
     finally:
         first.close()
         second.close()
+
+
+def test_a_live_worker_keeps_its_leases_by_its_heartbeat(database_url):
+    first, second = Store(database_url), Store(database_url)
+    urls = ["https://example.org/a.xml"]
+    try:
+        first.sync_feeds(urls, NOW)
+        first.register_worker(NOW)
+        assert first.claim_due_feeds(urls, NOW)
+        first.due_deliveries(NOW)
+        first.heartbeat(NOW + timedelta(seconds=45))
+        second.register_worker(NOW + timedelta(seconds=50))  # a live worker's leases stay
+        assert second.claim_due_feeds(urls, NOW + timedelta(seconds=90)) == []
+        assert second.claim_due_feeds(urls, NOW + timedelta(seconds=45) + LEASE)
+    finally:
+        first.close()
+        second.close()
+
+
+DIES_HOLDING_LEASES = """import os, sys
+from datetime import datetime
+from monitor.models import Message
+from monitor.store import LEASE, Store
+
+now = datetime.fromisoformat(sys.argv[2])
+store = Store(sys.argv[1])
+store.register_worker(now)
+store.subscription_state("desk", now)
+store.enqueue_digest("desk", [], 0, Message("s", "t", "h"), now)
+assert store.claim_due_feeds(["https://example.org/a.xml"], now)
+assert store.due_deliveries(now)
+os._exit(9)  # like kill -9: nothing released
+"""
+
+
+def test_a_restarted_worker_takes_over_at_once_what_a_dead_one_held(database_url, tmp_path):
+    urls = ["https://example.org/a.xml"]
+    store = Store(database_url)
+    try:
+        store.sync_feeds(urls, NOW)
+        script = tmp_path / "dies.py"
+        script.write_text(DIES_HOLDING_LEASES)
+        died = subprocess.run(
+            [sys.executable, str(script), database_url, NOW.isoformat()],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert died.returncode == 9, died.stderr
+        assert store.claim_due_feeds(urls, NOW) == []  # held by the dead worker
+        # a new worker on this machine sees that process gone: no minute's wait
+        assert store.register_worker(NOW) == 2
+        assert [f.url for f in store.claim_due_feeds(urls, NOW)] == urls
+        [row] = store.due_deliveries(NOW)
+        assert store.holds(row.id)
+    finally:
+        store.close()
+
+
+def test_a_row_whose_lease_ran_out_is_no_longer_held(database_url):
+    first, second = Store(database_url), Store(database_url)
+    try:
+        first.subscription_state("desk", NOW)
+        first.enqueue_digest("desk", [], 0, Message("s", "t", "h"), NOW)
+        [row] = first.due_deliveries(NOW)
+        assert first.holds(row.id) and not second.holds(row.id)
+        [taken] = second.due_deliveries(NOW + LEASE)  # the first worker stalled a minute
+        assert taken.id == row.id and second.holds(row.id) and not first.holds(row.id)
+        second.mark_sent(row.id, NOW + LEASE)
+        assert not second.holds(row.id)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_feed_claims_take_what_there_is_room_for_longest_due_first(store):
+    urls = [f"https://example.org/{n}.xml" for n in range(4)]
+    store.sync_feeds(urls, NOW)
+    [never_polled] = store.claim_due_feeds(urls, NOW, limit=1)
+    result = PollResult(never_polled.url, status=200)
+    store.record_poll(never_polled.id, result, NOW - timedelta(minutes=1), 0, NOW)
+    claimed = store.claim_due_feeds(urls, NOW, limit=2, skip=[never_polled.id])
+    assert [f.url for f in claimed] == urls[1:3]  # never polled comes first; skip is kept
+    assert [f.url for f in store.claim_due_feeds(urls, NOW)] == [urls[3], urls[0]]
 
 
 def test_migrations_build_exactly_the_declared_schema(database_url):
