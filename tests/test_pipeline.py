@@ -342,3 +342,48 @@ subscriptions:
     assert report.delivered == 2
     # the healthy digest went out while the slow target still held its own
     assert seen_while_waiting == [True]
+
+
+async def test_webhooks_never_wait_for_the_connections_pages_use(seed_site, write_config, environ):
+    released = asyncio.Event()
+    hooks_while_pages_hang = []
+
+    async def page(_request):  # a page fetch that holds its connection (bounded: 10 s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(released.wait(), 10)
+        return web.Response(text="<html></html>")
+
+    async def hook(_request):
+        hooks_while_pages_hang.append(not released.is_set())
+        released.set()
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/page", page)
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    text = f"""\
+database: sqlite:///monitor.db
+rules: {rules_dir()}
+allow_private_networks: true
+feeds: [{{url: "{seed_site}/rss"}}]
+subscriptions:
+  - name: cases
+    webhook: {{url: "{base}/hook"}}
+    rules: [ceasefire]
+"""
+    config = load_config(write_config(text), environ)
+    try:
+        async with open_runtime(config) as rt:
+            # heavy ingest from the same host: every page connection to it is taken
+            pages = [asyncio.create_task(rt.session.get(f"{base}/page")) for _ in range(8)]
+            report = await run_cycle(rt)
+            for response in await asyncio.gather(*pages):
+                response.release()
+    finally:
+        await runner.cleanup()
+    assert report.delivered == 1
+    assert hooks_while_pages_hang == [True]
