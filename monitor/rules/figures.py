@@ -17,6 +17,7 @@ clause break (";", ":", a dash) and a capacity ("a camp built for 50,000").
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from monitor.models import Figure
@@ -52,6 +53,10 @@ _UNITS = {
     "eighty": 80,
     "ninety": 90,
 }
+# Of a sentence's triggers, those this near (in order of occurrence) on each side of a number
+# are the ones it may be tied to.
+NEARBY_TRIGGERS = 4
+
 _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 _SUFFIX_SCALES = {"": 1, "k": 1_000, "m": 1_000_000, "mn": 1_000_000, "bn": 1_000_000_000}
 # Plural vague quantities: approximate lower bounds ("tens of thousands" -> 10,000).
@@ -255,6 +260,8 @@ def judge_numbers(
         i for i in range(lo, hi) if doc.tokens[i].norm in CASUALTY_WORDS and i not in trigger_tokens
     }
     numbers = numbers_in(doc, lo, hi)
+    triggers = sorted(triggers)
+    trigger_starts = [start for start, _ in triggers]
     for number in numbers:
         noun_end = people_phrase_end(doc, number.end, hi)
         after = _skip_links(doc, noun_end or number.end, hi)
@@ -265,7 +272,10 @@ def judge_numbers(
             verdicts.append(Verdict(number, None, reason))
             continue
         reasons: list[tuple[int, str]] = []
-        for trigger in triggers:
+        # only the triggers nearest the number can be tied to it: a sentence of thousands of
+        # triggers and numbers costs no more per number than a short one
+        k = bisect_left(trigger_starts, number.start)
+        for trigger in triggers[max(0, k - NEARBY_TRIGGERS) : k + NEARBY_TRIGGERS]:
             why = _tied(doc, number, noun_end, trigger, within, casualties, numbers)
             if why is None:
                 verdicts.append(Verdict(number, trigger))
@@ -396,12 +406,12 @@ def _tied(
     share = _share(doc, gap_start, gap_end)
     if share:
         return f"'{share}' stands between it and '{word}': a part of them, not all"
-    if any(
-        gap_start <= n.start < gap_end and not _unit_follows(doc, n.end)
-        for n in numbers
-        if n is not number
-    ):
-        return f"another number stands nearer to '{word}'"
+    # numbers are in text order: look only at those starting in the gap
+    k = bisect_left(numbers, gap_start, key=lambda n: n.start)
+    while k < len(numbers) and numbers[k].start < gap_end:
+        if numbers[k] is not number and not _unit_follows(doc, numbers[k].end):
+            return f"another number stands nearer to '{word}'"
+        k += 1
     return None
 
 

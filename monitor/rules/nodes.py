@@ -8,6 +8,7 @@ and explanation share one judgement per candidate, so the two never disagree.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -253,7 +254,7 @@ def figure_node(
         for lo, hi, spans in ranges:
             found = [(s, e) for _, s, e in spans]
             verdicts = judge_numbers(doc, lo, hi, found, within, at_least, at_most)
-            veto = next((o for o in vetoes if lo <= o[1] < hi), None)
+            veto = first_in(vetoes, lo, hi)
             if veto is not None:
                 reason = f"'{span_text(doc, veto[1], veto[2])}' in its sentence (unless)"
                 verdicts = [Verdict(v.number, None, reason) for v in verdicts]
@@ -263,13 +264,14 @@ def figure_node(
     def figure_fn(scope: Scope) -> Evidence | None:
         doc = scope.doc
         evidence = Evidence()
+        # which trigger found each span (the first listed, where several did)
+        sources = {span: t.source for t in reversed(triggers) for span in scope.spans(t)}
         for verdict, hi in judged(scope, doc, every_sentence=False):
             if verdict.trigger is None:
                 continue
             number = verdict.number
             evidence.figures.append(number)
-            source = next(t.source for t in triggers if verdict.trigger in scope.spans(t))
-            evidence.hits.append((source, *verdict.trigger))
+            evidence.hits.append((sources[verdict.trigger], *verdict.trigger))
             if capture != "figures":
                 evidence.captures.setdefault(capture, []).append(
                     (number.text, number.start, number.end)
@@ -317,16 +319,22 @@ def _place_beside(
     displaced in Syria", "fled from Darfur"), else the nearest ("Sudan's 40,000 displaced");
     "Chad says" is a speaker, not the place."""
     lo, _ = sentence_ranges(doc)[doc.tokens[number.start].sentence]
-    places = gazetteer.find(doc, lo, hi)
-    if not places:
-        return None
-
-    def rank(place: tuple[int, int, str]) -> tuple[bool, int]:
-        located = word_before(doc, place[0]) in _LOCATIVES
-        return not located, gap(place[0], place[1], number.start, number.end)
-
-    start, end, name = min(places, key=rank)
-    return name, start, end
+    key = ("places", id(gazetteer), lo, hi)  # found once per sentence, not once per figure
+    if key not in doc.memo:
+        places = gazetteer.find(doc, lo, hi)
+        located = [p for p in places if word_before(doc, p[0]) in _LOCATIVES]
+        doc.memo[key] = (located, places)
+    for places in doc.memo[key]:
+        if places:
+            # places are in text order and never overlap: the nearest is one of the two
+            # either side of the number
+            k = bisect_left(places, number.start, key=lambda p: p[0])
+            start, end, name = min(
+                places[max(0, k - 1) : k + 1],
+                key=lambda p: gap(p[0], p[1], number.start, number.end),
+            )
+            return name, start, end
+    return None
 
 
 _LOCATIVES = frozenset("in across from within inside near around throughout of".split())
@@ -360,6 +368,12 @@ def occurrences_of(scope: Scope, terms: list[Term]) -> list[Occurrence]:
     return sorted(
         ((term.source, s, e) for term in terms for s, e in scope.spans(term)), key=lambda o: o[1]
     )
+
+
+def first_in(occurrences: list[Occurrence], lo: int, hi: int) -> Occurrence | None:
+    """The first of `occurrences` (in text order) that starts among tokens [lo, hi)."""
+    k = bisect_left(occurrences, lo, key=lambda o: o[1])
+    return occurrences[k] if k < len(occurrences) and occurrences[k][1] < hi else None
 
 
 def sentence_ranges(doc: Document) -> dict[int, tuple[int, int]]:

@@ -9,6 +9,7 @@ verdict, so a match and its explanation never disagree.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from monitor.rules.nodes import (
@@ -18,6 +19,7 @@ from monitor.rules.nodes import (
     Occurrence,
     by_range,
     close_to,
+    first_in,
     gap,
     listed,
     needs_one_of,
@@ -112,17 +114,18 @@ def judge_places(
     verdicts: list[PlaceVerdict] = []
     negations = occurrences_of(scope, rules.negations) if rules.negations else []
     for lo, hi, spans in ranges:
-        negated = [t for t in spans if _negated(t, negations)]
+        negated = {t for t in spans if _negated(t, negations)}
         if negated and len(negated) == len(spans):
-            word = span_text(doc, negated[0][1], negated[0][2])
+            _, first_start, first_end = min(negated, key=lambda t: t[1])
+            word = span_text(doc, first_start, first_end)
             for start, end, name in _candidates(doc, rules, lo, hi):
                 verdicts.append(
                     PlaceVerdict(start, end, name, [], f"its trigger '{word}' is negated")
                 )
             continue
         spans = [t for t in spans if t not in negated]
-        veto = next((o for o in unless if lo <= o[1] < hi), None)
-        actor = next((o for o in actors if lo <= o[1] < hi), None) if rules.actors else None
+        veto = first_in(unless, lo, hi)
+        actor = first_in(actors, lo, hi)
         accepted: list[PlaceVerdict] = []
         for start, end, name in _candidates(doc, rules, lo, hi):
             verdict = _judge_place(doc, rules, start, end, name, spans, veto, accepted)
@@ -169,7 +172,12 @@ def _judge_place(
     # a journey's destination is the first place after its trigger: "on my way to Moscow,"
     # he told reporters in Geneva" goes to Moscow
     taken = accepted[-1].end if accepted else -1
-    candidates = [t for t in spans if not rules.after or taken < t[2] <= start]
+    # the triggers are in text order: only those near the place can be close to it (and the
+    # nearest one either side says how far the others are)
+    first = bisect_left(spans, start - rules.within - _LONGEST_TRIGGER, key=lambda t: t[1])
+    last = bisect_right(spans, end + rules.within, key=lambda t: t[1])
+    nearby = spans[max(0, first - 1) : last + 1]
+    candidates = [t for t in nearby if not rules.after or taken < t[2] <= start]
     if not candidates:
         return no(f"comes before its trigger '{span_text(doc, spans[0][1], spans[0][2])}'")
     close = [
@@ -215,7 +223,19 @@ def _candidates(doc: Document, rules: PlaceRules, lo: int, hi: int) -> list[tupl
 def _negated(trigger: Occurrence, negations: list[Occurrence]) -> bool:
     """A negation or hedge at most two words before the trigger: "would not travel",
     "might be in", "his potential visit"."""
-    return any(0 <= trigger[1] - n[2] <= 2 for n in negations)
+    # negations are in text order: only those starting a few words before can end there
+    k = bisect_left(negations, trigger[1] - _NEGATION_WORDS, key=lambda n: n[1])
+    while k < len(negations) and negations[k][1] <= trigger[1]:
+        if 0 <= trigger[1] - negations[k][2] <= 2:
+            return True
+        k += 1
+    return False
+
+
+# the longest trigger phrase, in words
+_LONGEST_TRIGGER = 10
+# the longest negation or hedge the rules write, in words, and then some
+_NEGATION_WORDS = 8
 
 
 def _actor_occurrences(scope: Scope, rules: PlaceRules) -> list[Occurrence]:

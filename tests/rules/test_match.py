@@ -1,10 +1,12 @@
 """The shipped rules on the seed page and on varied real-world sentences, traps included."""
 
+import sys
+
 import pytest
 
 from monitor.extract import Extracted, extract_html
 from monitor.models import Article
-from monitor.rules.match import match_article
+from monitor.rules.match import RuleSet, match_article
 
 
 def seed_article(seed_html: bytes) -> Article:
@@ -151,3 +153,41 @@ def test_an_endless_sentence_is_cut_around_its_hits(shipped_rules):
     assert len(snippet) <= 502 and snippet.startswith("…") and snippet.endswith("…")
     [hit] = match.hits
     assert snippet[hit.start : hit.end] == hit.text == "ceasefire"
+
+
+def _lines_run(text: str, rules: RuleSet) -> int:
+    """How many lines of Python matching `text` runs: work counted, not timed."""
+    lines = 0
+
+    def trace(frame, event, _arg):
+        nonlocal lines
+        if event == "line":
+            lines += 1
+        return trace
+
+    article = Article(url="https://example.org/a", title="Envoy travels to Moscow", text=text)
+    sys.settrace(trace)
+    try:
+        match_article(article, rules)
+    finally:
+        sys.settrace(None)
+    return lines
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "displaced 40,000 people fled to Moscow ceasefire ",  # one endless sentence
+        "Foreign Minister Lavrov travels to Moscow, Paris and Rome ",
+        "Foreign Minister Lavrov will not travel to Moscow, ",
+        "1, 2, 3 displaced people ",
+        "Moscow Paris Kenya truce ",
+        "The envoy will travel to Moscow. ",
+    ],
+    ids=lambda unit: unit[:24],
+)
+def test_matching_work_grows_with_the_text_not_faster(unit, shipped_rules):
+    # one sentence of thousands of triggers, numbers and places once cost each figure a scan
+    # of the whole sentence: 100 KB took 40 s
+    small, large = (_lines_run(unit * n, shipped_rules) for n in (150, 300))
+    assert large <= 2.3 * small, (small, large)
