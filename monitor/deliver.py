@@ -34,9 +34,10 @@ DELIVERY_BACKOFF_BASE = timedelta(seconds=30)
 DELIVERY_BACKOFF_CAP = timedelta(hours=1)
 
 
-def build_digests(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
+async def build_digests(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
     """Each subscription whose schedule is due gets its new alerts in the outbox: one digest,
-    or several of at most MAX_DIGEST_ALERTS after a busy day or a long outage."""
+    or several of at most MAX_DIGEST_ALERTS after a busy day or a long outage. Digests render
+    off the event loop (an operator's template may take its whole time budget)."""
     for sub in rt.config.subscriptions:
         cursor, since = rt.store.subscription_state(sub.name, now)
         if not sub.schedule.is_due(since, now):
@@ -54,7 +55,7 @@ def build_digests(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
             final = start + MAX_DIGEST_ALERTS >= len(wanted)
             # the final digest also moves the cursor past the alerts nobody here wants
             moved_to = alerts[-1].id if final else chunk[-1].id
-            message = _render(rt, Digest(sub.name, tuple(chunk), now))
+            message = await asyncio.to_thread(_render, rt, Digest(sub.name, tuple(chunk), now))
             if message is None:
                 break  # the alerts stay pending: fixing the template sends them
             key = rt.store.enqueue_digest(

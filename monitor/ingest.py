@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,7 +25,7 @@ from monitor.models import Article, Entry, Match, PollResult
 from monitor.netguard import check_url
 from monitor.rules import FEED_HEALTH
 from monitor.rules.compile import CompiledRule
-from monitor.rules.match import match_article
+from monitor.rules.match import OutOfTime, RuleSet, match_article
 from monitor.rules.nodes import PLACE_CAPTURE
 from monitor.runtime import CycleReport, Runtime
 from monitor.store import FeedState
@@ -36,6 +37,8 @@ FEED_BACKOFF_CAP = timedelta(hours=6)
 MAX_AGE_CAP = timedelta(days=1)
 # Feeds polled at once; the session's per-host limit keeps this polite per publisher.
 POLL_CONCURRENCY = 20
+# Matching one article may take this long; the rules not run by then are skipped.
+MATCH_SECONDS = 5.0
 # Article pages of one feed fetched at once (the session allows 4 connections per host).
 PAGES_PER_FEED = 4
 
@@ -155,7 +158,7 @@ async def poll_one(
             if claim is None:
                 continue
             try:
-                new_items += record_entry(rt, claim, report, now)
+                new_items += await record_entry(rt, claim, report, now)
             except Exception:
                 _log_entry_failure(feed, entry)
             finally:
@@ -251,15 +254,16 @@ async def claim_entry(
     return Claimed(identity, article, True)
 
 
-def record_entry(rt: Runtime, claim: Claimed, report: CycleReport, now: datetime) -> int:
-    """Store a claimed entry's article with its alerts, in one transaction: a crash halfway
-    stores nothing, and the entry is new again at the next poll. Returns 1 (one new item)."""
+async def record_entry(rt: Runtime, claim: Claimed, report: CycleReport, now: datetime) -> int:
+    """Match a claimed entry's article, then store it with its alerts in one transaction: a
+    crash halfway stores nothing, and the entry is new again at the next poll. Returns 1
+    (one new item)."""
     article = claim.article
     if not claim.alert:
         rt.store.add_article(claim.identity, article, alerted=False, now=now)
         return 1
     rules = rt.rules  # one rule set for the whole article, even if a reload lands meanwhile
-    matches = match_article(article, rules, now=now)  # pure: before the transaction opens
+    matches = await match_in_thread(article, rules, now)  # before the transaction opens
     alerted = 0
     with rt.store.transaction() as conn:
         article_id, story_id, duplicate = rt.store.add_article(
@@ -276,6 +280,22 @@ def record_entry(rt: Runtime, claim: Claimed, report: CycleReport, now: datetime
             alerted += record_alert(rt, conn, rule, article_id, story_id, article, match, now)
     report.alerts += alerted
     return 1
+
+
+async def match_in_thread(article: Article, rules: RuleSet, now: datetime) -> list[Match]:
+    """Match off the event loop (polls, deliveries and the heartbeat go on meanwhile), within
+    MATCH_SECONDS: past it, the rules not yet run are skipped, and said so."""
+    deadline = time.monotonic() + MATCH_SECONDS
+    try:
+        return await asyncio.to_thread(match_article, article, rules, now=now, deadline=deadline)
+    except OutOfTime as exc:
+        log.error(
+            "matching took more than %.0f s: %s (the matches found are kept)",
+            MATCH_SECONDS,
+            exc,
+            extra={"article_url": article.url},
+        )
+        return exc.matches
 
 
 def _log_entry_failure(feed: FeedConfig, entry: Entry) -> None:

@@ -29,7 +29,7 @@ async def run_cycle(
     now = now or utcnow()
     report = CycleReport()
     await poll_feeds(rt, report, poll_all=poll_all, now=now)
-    build_digests(rt, report, now=now)
+    await build_digests(rt, report, now=now)
     await deliver(rt, report, now=now)
     log.info(
         "cycle done: %d feeds polled (%d failed), %d new articles, %d alerts, %d digests, "

@@ -2,15 +2,24 @@
 
 Templates (shipped in `templates/`, or an operator's folder searched first) run in Jinja's
 ImmutableSandboxedEnvironment, so an operator template cannot reach Python internals, and every
-rendering is capped in size. The template context is declared once, in `digest_context`.
+rendering is capped in size and in time. The template context is declared once, in
+`digest_context`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
@@ -19,6 +28,13 @@ from monitor.models import Digest, Hit, Message
 from monitor.textfmt import figure_text, history_text, one_line, safe_url
 
 MAX_OUTPUT_CHARS = 1_000_000
+# A template renders in milliseconds; one running this long is stopped (a loop that writes
+# nothing is never stopped by the output cap).
+RENDER_SECONDS = 2.0
+# Template files end so (their compiled code is named after the file).
+TEMPLATE_SUFFIX = ".j2"
+# `**` with a larger exponent makes numbers of millions of digits.
+MAX_EXPONENT = 64
 SUBJECT_MAX_CHARS = 200
 # Titles and snippets shown on one line in templates (snippets are at most ~500 characters).
 MAX_LINE_CHARS = 2_000
@@ -28,10 +44,29 @@ class RenderError(Exception):
     """A template failed or produced too much output."""
 
 
-def make_environment(templates_dir: Path | None = None) -> ImmutableSandboxedEnvironment:
+class BoundedEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox, where `*` and `**` cannot build a string, list or number beyond the output
+    cap in one step (a single such operation could not be stopped by the time budget)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+    # how long a template may run; None for the shipped templates alone, which are ours
+    render_seconds: float | None = None
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"exponent {right} is above {MAX_EXPONENT}")
+        if operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                if isinstance(sequence, str | list | tuple) and isinstance(times, int):
+                    if len(sequence) * times > MAX_OUTPUT_CHARS:
+                        raise SecurityError(f"repeating that {times} times is too large")
+        return super().call_binop(context, operator, left, right)
+
+
+def make_environment(templates_dir: Path | None = None) -> BoundedEnvironment:
     loaders = [FileSystemLoader(str(templates_dir))] if templates_dir else []
     loaders.append(FileSystemLoader(str(resources.templates_dir())))
-    env = ImmutableSandboxedEnvironment(
+    env = BoundedEnvironment(
         loader=ChoiceLoader(loaders),
         autoescape=select_autoescape(
             enabled_extensions=("html", "html.j2"), default_for_string=False
@@ -40,6 +75,7 @@ def make_environment(templates_dir: Path | None = None) -> ImmutableSandboxedEnv
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.render_seconds = RENDER_SECONDS if templates_dir else None
     env.filters["figure"] = figure_text
     env.filters["history"] = history_text
     env.filters["http_url"] = lambda url: safe_url(url) or ""
@@ -48,7 +84,7 @@ def make_environment(templates_dir: Path | None = None) -> ImmutableSandboxedEnv
     return env
 
 
-def render_digest(env: ImmutableSandboxedEnvironment, digest: Digest) -> Message:
+def render_digest(env: BoundedEnvironment, digest: Digest) -> Message:
     context = digest_context(digest)
     subject = one_line(_render(env, "subject.txt.j2", context), SUBJECT_MAX_CHARS)
     return Message(
@@ -68,23 +104,46 @@ def digest_context(digest: Digest) -> dict[str, Any]:
     }
 
 
-def _render(env: ImmutableSandboxedEnvironment, name: str, context: dict[str, Any]) -> str:
+def _render(env: BoundedEnvironment, name: str, context: dict[str, Any]) -> str:
     pieces: list[str] = []
     size = 0
     try:
-        # streamed, so a runaway template is stopped at the cap instead of filling memory
-        for piece in env.get_template(name).generate(context):
-            size += len(piece)
-            if size > MAX_OUTPUT_CHARS:
-                raise RenderError(
-                    f"render: template {name} produced more than {MAX_OUTPUT_CHARS} characters"
-                )
-            pieces.append(piece)
+        seconds = env.render_seconds
+        with _time_budget(seconds, name) if seconds else contextlib.nullcontext():
+            # streamed, so a runaway template is stopped at the cap instead of filling memory
+            for piece in env.get_template(name).generate(context):
+                size += len(piece)
+                if size > MAX_OUTPUT_CHARS:
+                    raise RenderError(
+                        f"render: template {name} produced more than {MAX_OUTPUT_CHARS} characters"
+                    )
+                pieces.append(piece)
     except RenderError:
         raise
     except Exception as exc:  # a broken operator template must not take the worker down
         raise RenderError(f"render: template {name} failed ({type(exc).__name__}: {exc})") from exc
     return "".join(pieces)
+
+
+@contextmanager
+def _time_budget(seconds: float, name: str) -> Iterator[None]:
+    """Stop a template once it has run `seconds`: a trace function in this thread looks at
+    the clock on every call, and on every line of template code (not on the lines of Jinja's
+    own code or of filters). It makes rendering about three times slower, so the shipped
+    templates alone run without it."""
+    deadline = time.monotonic() + seconds
+
+    def check(frame: FrameType, _event: str, _arg: Any) -> Any:
+        if time.monotonic() > deadline:
+            raise RenderError(f"render: template {name} ran longer than {seconds:g} s")
+        return check if frame.f_code.co_filename.endswith(TEMPLATE_SUFFIX) else None
+
+    previous = sys.gettrace()
+    sys.settrace(check)
+    try:
+        yield
+    finally:
+        sys.settrace(previous)
 
 
 def highlight(

@@ -13,13 +13,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 
 import aiohttp
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from monitor import extract as extraction
 from monitor.config import Config
 from monitor.errors import ConfigError
 from monitor.netguard import DEFAULT_USER_AGENT, make_session
-from monitor.render import make_environment
+from monitor.render import BoundedEnvironment, make_environment
 from monitor.robots import RobotsPolicy
 from monitor.rules import BUILTIN_RULES
 from monitor.rules.load import load_rules
@@ -41,7 +40,7 @@ class Runtime:
     webhook_session: aiohttp.ClientSession
     pool: extraction.ExtractionPool | None
     robots: RobotsPolicy | None = None  # None when robots.txt is not to be respected
-    templates: ImmutableSandboxedEnvironment = field(init=False)
+    templates: BoundedEnvironment = field(init=False)
     # identities of entries being processed right now, by any feed of this worker
     in_flight: set[str] = field(init=False, default_factory=set)
 

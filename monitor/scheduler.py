@@ -74,7 +74,7 @@ async def _guarded_delivery(rt: Runtime) -> None:
     try:
         now = utcnow()
         report = CycleReport()
-        build_digests(rt, report, now=now)
+        await build_digests(rt, report, now=now)
         await deliver(rt, report, now=now)
     except Exception:
         log.exception("delivery failed")

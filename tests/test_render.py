@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from monitor.models import Alert, Digest, Figure, Hit, Match
+from monitor import render
 from monitor.render import RenderError, make_environment, render_digest
 
 HOSTILE = 'Envoy <script>alert("x")</script>\r\nBcc: victim@example.org travels'
@@ -60,10 +61,35 @@ def test_operator_templates_override_and_are_sandboxed(tmp_path):
 
 def test_runaway_template_output_is_capped(tmp_path):
     (tmp_path / "digest.txt.j2").write_text(
-        "{% for i in range(90000) %}{% for j in range(90000) %}x{% endfor %}{% endfor %}"
+        "{% for i in range(90000) %}{% for j in range(90000) %}{{ 'x' * 1000 }}{% endfor %}"
+        "{% endfor %}"
     )
     with pytest.raises(RenderError, match="more than"):
         render_digest(make_environment(tmp_path), digest())
+
+
+def test_a_template_that_writes_nothing_forever_is_stopped_in_time(tmp_path, monkeypatch):
+    monkeypatch.setattr(render, "RENDER_SECONDS", 0.2)
+    # 10^10 empty iterations: no output cap would ever stop it
+    (tmp_path / "subject.txt.j2").write_text(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    )
+    with pytest.raises(RenderError, match="subject.txt.j2 ran longer than 0.2 s"):
+        render_digest(make_environment(tmp_path), digest())
+
+
+@pytest.mark.parametrize(
+    "expression", ["'x' * 100000000", "100000000 * [1]", "2 ** 100000000", "(9 ** 9) ** 99"]
+)
+def test_one_operation_cannot_build_something_huge(tmp_path, expression):
+    (tmp_path / "subject.txt.j2").write_text("{{ " + expression + " }}")
+    with pytest.raises(RenderError, match="SecurityError"):
+        render_digest(make_environment(tmp_path), digest())
+
+
+def test_small_repeats_and_powers_are_fine(tmp_path):
+    (tmp_path / "subject.txt.j2").write_text("{{ '=' * 3 }} {{ 2 ** 10 }}")
+    assert render_digest(make_environment(tmp_path), digest()).subject == "=== 1024"
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(4)", "data:text/html,x", "urn:uuid:1", ""])

@@ -8,6 +8,7 @@ relative to their snippet.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,6 +22,9 @@ from monitor.rules.terms import Scope
 from monitor.rules.text import Document
 from monitor.timeutil import utcnow
 
+# Rules read this much of each field: a long report is some 50,000 characters, and matching
+# costs about a second per 400,000 (a book pasted into a feed is read up to here).
+MAX_FIELD_CHARS = 500_000
 # A digest shows the sentences that explain a match; more than this is noise.
 MAX_SNIPPETS = 3
 # ...and at most this much of each.
@@ -53,21 +57,40 @@ ALL_FIELDS = ("title", "summary", "text")
 def article_parts(article: Article, fields: tuple[str, ...]) -> list[tuple[str, str]]:
     """The fields rules read; link boxes and link lists are not the article's own words."""
     values = {
-        "title": article.title,
-        "summary": strip_boilerplate(article.summary),
-        "text": strip_boilerplate(article.text),
+        "title": article.title[:MAX_FIELD_CHARS],
+        "summary": strip_boilerplate(article.summary[:MAX_FIELD_CHARS]),
+        "text": strip_boilerplate(article.text[:MAX_FIELD_CHARS]),
     }
     return [(name, values[name]) for name in fields]
 
 
-def match_article(article: Article, rules: RuleSet, *, now: datetime | None = None) -> list[Match]:
-    """Every rule of `rules` that `article` satisfies, with its explanation."""
+class OutOfTime(Exception):
+    """Matching ran past its deadline: `matches` were found, the rules in `unchecked` not run."""
+
+    def __init__(self, matches: list[Match], unchecked: list[str]) -> None:
+        super().__init__(f"{len(unchecked)} rules not checked: {', '.join(unchecked[:10])}")
+        self.matches = matches
+        self.unchecked = unchecked
+
+
+def match_article(
+    article: Article,
+    rules: RuleSet,
+    *,
+    now: datetime | None = None,
+    deadline: float | None = None,
+) -> list[Match]:
+    """Every rule of `rules` that `article` satisfies, with its explanation. Past `deadline`
+    (a `time.monotonic()` value), the rules not yet run are left: `OutOfTime` says which."""
     now = now or utcnow()
     # the prefilter reads every field, so it over-approximates for rules that read fewer
     every_field = Scope(Document(article_parts(article, ALL_FIELDS)))
     scopes: dict[tuple[str, ...], Scope] = {ALL_FIELDS: every_field}
     matches: list[Match] = []
-    for index in rules.prefilter.candidates(every_field.doc.positions):
+    candidates = rules.prefilter.candidates(every_field.doc.positions)
+    for done, index in enumerate(candidates):
+        if deadline is not None and time.monotonic() > deadline:
+            raise OutOfTime(matches, [rules.rules[i].id for i in candidates[done:]])
         rule = rules.rules[index]
         if not rule.guarded or rule.applies_to(article, now):
             match = match_rule(rule, article, scopes)
