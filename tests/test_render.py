@@ -2,8 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.models import Alert, Digest, Figure, Hit, Match
 from monitor import render
+from monitor.models import Alert, Digest, Figure, Hit, Match
 from monitor.render import RenderError, make_environment, render_digest
 
 HOSTILE = 'Envoy <script>alert("x")</script>\r\nBcc: victim@example.org travels'
