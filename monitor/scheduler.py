@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import sys
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +23,7 @@ from monitor.errors import LocatedError
 from monitor.ingest import Poller
 from monitor.pipeline import CycleReport, Runtime, open_runtime
 from monitor.rules.load import load_rules, rule_files
+from monitor.rules.match import RuleSet
 from monitor.runtime import check_subscribed_rules
 from monitor.timeutil import utcnow
 
@@ -31,8 +35,31 @@ MAX_TICK = timedelta(seconds=30)
 RULES_CHECK_SECONDS = 2.0
 DELIVERY_SECONDS = 10.0
 DELIVERY_JOB = "deliver"
-# On SIGTERM, running jobs get this long to finish their cancellation.
-SHUTDOWN_SECONDS = 10.0
+# On SIGTERM, running jobs get this long to finish their cancellation...
+SHUTDOWN_SECONDS = 5.0
+# ...and the whole process this long to exit, or it is ended (EXIT_CODE_FORCED).
+EXIT_SECONDS = 10.0
+EXIT_CODE_FORCED = 70  # EX_SOFTWARE
+
+
+class ExitDeadline:
+    """Once armed, ends the process after `seconds` if it has not exited by then: whatever
+    still runs (a thread stuck in a library, a hung connection) cannot hold up a SIGTERM.
+    Stored state is safe: everything the worker writes is committed in transactions."""
+
+    def __init__(self, seconds: float) -> None:
+        self.timer = threading.Timer(seconds, self._expire, args=(seconds,))
+        self.timer.daemon = True  # never keeps the process alive itself
+
+    def arm(self) -> None:
+        if not self.timer.is_alive():
+            self.timer.start()
+
+    @staticmethod
+    def _expire(seconds: float) -> None:
+        sys.stderr.write(f"monitor: did not stop within {seconds:g} s of the signal: exiting\n")
+        sys.stderr.flush()
+        os._exit(EXIT_CODE_FORCED)
 
 
 class RuleWatcher:
@@ -54,16 +81,27 @@ class RuleWatcher:
 
     def check(self, rt: Runtime) -> bool:
         """Reload if anything changed; True when a new rule set became active."""
+        return self.apply(rt, self.reload(rt.config))
+
+    def reload(self, config: Config) -> RuleSet | None:
+        """The rule set anew if a file changed and all is valid, else None (problems logged).
+        Safe to run in another thread: it only reads."""
         stamp = self._stamp()
         if stamp == self.stamp:
-            return False
+            return None
         self.stamp = stamp
         try:
             rules = load_rules(self.paths)
-            check_subscribed_rules(rt.config, rules)
+            check_subscribed_rules(config, rules)
         except LocatedError as exc:  # invalid rules, or a subscribed rule gone
             for problem in exc.problems:
                 log.error("rules not reloaded: %s", problem)
+            return None
+        return rules
+
+    @staticmethod
+    def apply(rt: Runtime, rules: RuleSet | None) -> bool:
+        if rules is None:
             return False
         rt.rules = rules
         log.info("rules reloaded: %d rules active", len(rt.rules.rules))
@@ -101,9 +139,9 @@ def _after_poll(poller: Poller, scheduler: AsyncIOScheduler, report: CycleReport
 
 
 async def _check_rules(watcher: RuleWatcher, rt: Runtime) -> None:
-    # on the event loop, not in the scheduler's thread pool: the rule set is swapped between
-    # two steps of the pipeline, never in the middle of one
-    watcher.check(rt)
+    # compiled in a thread, so a big rule set never stalls polls and deliveries; swapped on
+    # the event loop, between two steps of the pipeline, never in the middle of one
+    watcher.apply(rt, await asyncio.to_thread(watcher.reload, rt.config))
 
 
 class Jobs:
@@ -139,8 +177,14 @@ async def run_worker(config: Config, *, stop: asyncio.Event | None = None) -> No
     """Run until SIGTERM/SIGINT (or `stop` is set), then shut down cleanly."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    deadline = ExitDeadline(EXIT_SECONDS)
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        # a Python-level handler: it runs even while the loop is busy, and arms the deadline
+        deadline.arm()
+        loop.call_soon_threadsafe(stop.set)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     tick = min([MAX_TICK, *(f.interval for f in config.feeds)]).total_seconds()
     async with open_runtime(config, extract_workers=None) as rt:
         watcher = RuleWatcher(config.rule_paths)
@@ -188,8 +232,7 @@ async def run_worker(config: Config, *, stop: asyncio.Event | None = None) -> No
             await stop.wait()
         finally:
             scheduler.shutdown(wait=False)
-            await jobs.stop()
-            await poller.stop()
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
+            await asyncio.gather(jobs.stop(), poller.stop(SHUTDOWN_SECONDS))
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             log.info("worker stopped")

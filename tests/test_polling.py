@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import textwrap
+import threading
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
@@ -453,3 +454,47 @@ async def test_a_slow_feed_holds_one_place_not_the_next_polls(tmp_path, monkeypa
             assert list(poller.running) != []  # the slow poll is still running
             await poller.stop()
     assert fast_polls == 4
+
+
+async def test_matching_runs_off_the_event_loop(tmp_path, monkeypatch):
+    real_match = ingest.match_article
+    slow_started, release = threading.Event(), threading.Event()
+
+    def match(article, rules, **kwargs):
+        if article.title == "Slow":
+            slow_started.set()
+            release.wait(10)  # a long match (bounded for the test)
+        return real_match(article, rules, **kwargs)
+
+    monkeypatch.setattr(ingest, "match_article", match)
+    text = "A ceasefire was agreed on Monday."
+    async with local_server() as server:
+        server.routes["/slow"] = feed_response(rss(("s", "Slow", text)))
+        server.routes["/fast"] = feed_response(rss(("f", "Fast", text)))
+        config = write_config(tmp_path, [server.url("/slow"), server.url("/fast")])
+        async with open_runtime(config) as rt:
+            cycle = asyncio.create_task(run_cycle(rt))
+            for _ in range(200):  # bounded: while the slow match runs, the loop goes on
+                if slow_started.is_set() and rt.store.alerts_after(0):
+                    break
+                await asyncio.sleep(0.05)
+            assert [a.article_title for a in rt.store.alerts_after(0)] == ["Fast"]
+            release.set()
+            report = await cycle
+    assert report.alerts == 2
+
+
+async def test_matching_past_its_time_keeps_what_it_found_and_says_so(
+    tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setattr(ingest, "MATCH_SECONDS", -1.0)  # every article is out of time at once
+    async with local_server() as server:
+        server.routes["/rss"] = feed_response(rss(("a", "Talks", "A ceasefire was agreed.")))
+        config = write_config(tmp_path, [server.url("/rss")])
+        async with open_runtime(config) as rt:
+            report = await run_cycle(rt)
+            again = await run_cycle(rt, poll_all=True)
+    assert report.articles == 1 and report.alerts == 0
+    assert again.articles == 0  # stored: not matched again at each poll
+    [line] = [r.getMessage() for r in caplog.records if "matching took" in r.getMessage()]
+    assert "rules not checked: " in line and "ceasefire" in line

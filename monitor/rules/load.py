@@ -21,6 +21,8 @@ from monitor.rules.terms import Term
 from monitor.yamlsrc import Locator, load_yaml, located_errors
 
 RULE_SUFFIXES = (".yaml", ".yml")
+# The shipped rule files are a few kilobytes; reading a 10 MB one took 2 GB and two minutes.
+MAX_RULE_FILE_BYTES = 1_000_000
 
 
 def rule_files(paths: Iterable[Path]) -> list[Path]:
@@ -50,6 +52,12 @@ def parse_rule_files(paths: Iterable[Path], problems: list[Problem]) -> list[Par
     parsed: list[ParsedFile] = []
     for file in rule_files(paths):
         try:
+            size = file.stat().st_size
+            if size > MAX_RULE_FILE_BYTES:  # a rule file is kilobytes: this is no rule file
+                limit = MAX_RULE_FILE_BYTES / 1e6
+                message = f"rule file is {size / 1e6:.1f} MB, above the limit of {limit:g} MB"
+                problems.append(Problem(str(file), 1, 1, message))
+                continue
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(Problem(str(file), 1, 1, f"cannot read rule file ({exc})"))

@@ -202,3 +202,13 @@ def test_word_forms_and_place_options_are_checked(tmp_path):
         "bad.yaml:7:61: unknown list '$nope' (define it under lists:)",
         "bad.yaml:7:76: names: true needs with: (the terms a name follows)",
     ]
+
+
+def test_a_rule_file_of_megabytes_is_refused_before_it_is_read(tmp_path):
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("rules:\n" + "# padding\n" * 150_000)
+    with pytest.raises(RuleError) as caught:
+        load_rules([tmp_path])
+    assert str(caught.value.problems[0]) == (
+        f"{huge}:1:1: rule file is 1.5 MB, above the limit of 1 MB"
+    )

@@ -1,12 +1,13 @@
 """The shipped rules on the seed page and on varied real-world sentences, traps included."""
 
 import sys
+import time
 
 import pytest
 
 from monitor.extract import Extracted, extract_html
 from monitor.models import Article
-from monitor.rules.match import RuleSet, match_article
+from monitor.rules.match import MAX_FIELD_CHARS, OutOfTime, RuleSet, match_article
 
 
 def seed_article(seed_html: bytes) -> Article:
@@ -191,3 +192,19 @@ def test_matching_work_grows_with_the_text_not_faster(unit, shipped_rules):
     # of the whole sentence: 100 KB took 40 s
     small, large = (_lines_run(unit * n, shipped_rules) for n in (150, 300))
     assert large <= 2.3 * small, (small, large)
+
+
+def test_past_its_deadline_matching_says_which_rules_it_left(shipped_rules, seed_html):
+    with pytest.raises(OutOfTime) as caught:
+        match_article(seed_article(seed_html), shipped_rules, deadline=time.monotonic() - 1)
+    assert caught.value.matches == []
+    assert sorted(caught.value.unchecked) == sorted(shipped_rules.ids)
+    assert "rules not checked: " in str(caught.value)
+
+
+def test_rules_read_the_first_half_million_characters_of_a_field(shipped_rules):
+    padding = "Nothing happened today. " * (MAX_FIELD_CHARS // 24 + 1)
+    late = Article(url="https://example.org/a", title="Talks", text=padding + "A ceasefire held.")
+    early = Article(url="https://example.org/a", title="Talks", text="A ceasefire held. " + padding)
+    assert match_article(late, shipped_rules) == []
+    assert [m.rule for m in match_article(early, shipped_rules)] == ["ceasefire"]
