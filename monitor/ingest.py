@@ -29,6 +29,7 @@ from monitor.rules.match import OutOfTime, RuleSet, match_article
 from monitor.rules.nodes import PLACE_CAPTURE
 from monitor.runtime import CycleReport, Runtime
 from monitor.store import FeedState
+from monitor.timeutil import utcnow
 
 log = logging.getLogger("monitor.ingest")
 
@@ -198,18 +199,38 @@ def record_feed_health(
     if failures == threshold:
         title = f"Feed failing: {feed.url}"
         message = f"{threshold} polls in a row failed; last error: {result.error}"
-        severity = "high"
+        alert_feed_health(rt, feed, title, message, "high", now)
     elif result.ok and state.consecutive_failures >= threshold:
         title = f"Feed recovered: {feed.url}"
         message = f"polled again after {state.consecutive_failures} failed polls"
-        severity = "info"
-    else:
-        return
+        alert_feed_health(rt, feed, title, message, "info", now)
+
+
+def record_extraction(rt: Runtime, feed: FeedConfig, failure: str | None) -> None:
+    """A `feed-health` alert when a feed's pages fail extraction N times in a row (its alerts
+    then read only the feed's summaries), and when one is extracted again. Counted per
+    worker, in memory: a restart starts the count anew."""
+    threshold = rt.config.feed_health_after
+    earlier = rt.extraction_failures.pop(feed.url, 0)
+    now = utcnow()
+    if failure is not None:
+        rt.extraction_failures[feed.url] = earlier + 1
+        if earlier + 1 == threshold:
+            message = f"{threshold} pages in a row could not be extracted; last: {failure}"
+            alert_feed_health(rt, feed, f"Extraction failing: {feed.url}", message, "high", now)
+    elif earlier >= threshold:
+        message = f"a page was extracted again after {earlier} failures"
+        alert_feed_health(rt, feed, f"Extraction recovered: {feed.url}", message, "info", now)
+
+
+def alert_feed_health(
+    rt: Runtime, feed: FeedConfig, title: str, message: str, severity: str, now: datetime
+) -> None:
     notice = Article(url=feed.url, title=title, text=message, feed_url=feed.url, tags=feed.tags)
     match = Match(rule=FEED_HEALTH, title="Feed health", severity=severity, snippets=(message,))
     with rt.store.transaction() as conn:  # the notice and its alert together, or neither
         article_id, _, _ = rt.store.add_article(
-            f"{FEED_HEALTH}:{feed.url}:{now.isoformat()}", notice, now=now, conn=conn
+            f"{FEED_HEALTH}:{title}:{now.isoformat()}", notice, now=now, conn=conn
         )
         # tagged only feed-health: topic subscriptions (tags: [humanitarian]) do not want these
         rt.store.add_alert(article_id, match, (FEED_HEALTH,), now=now, conn=conn)
@@ -327,7 +348,9 @@ async def load_article(rt: Runtime, feed: FeedConfig, entry: Entry) -> Article:
     extracted = await extraction.extract(rt.pool, page.body, page.final_url)
     if isinstance(extracted, extraction.ExtractFailure):
         log.warning("%s", extracted.reason, extra=extra)
+        record_extraction(rt, feed, extracted.reason)
         return base
+    record_extraction(rt, feed, None)
     return extracted.fill(base)
 
 

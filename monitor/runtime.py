@@ -43,6 +43,8 @@ class Runtime:
     templates: BoundedEnvironment = field(init=False)
     # identities of entries being processed right now, by any feed of this worker
     in_flight: set[str] = field(init=False, default_factory=set)
+    # pages of each feed that failed extraction in a row (see ingest.record_extraction)
+    extraction_failures: dict[str, int] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.templates = make_environment(self.config.templates_dir)

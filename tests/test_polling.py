@@ -498,3 +498,45 @@ async def test_matching_past_its_time_keeps_what_it_found_and_says_so(
     assert again.articles == 0  # stored: not matched again at each poll
     [line] = [r.getMessage() for r in caplog.records if "matching took" in r.getMessage()]
     assert "rules not checked: " in line and "ceasefire" in line
+
+
+async def test_a_feed_whose_pages_keep_failing_extraction_alerts_feed_health(tmp_path):
+    pages = {"ok": False}
+
+    async def page(_request: web.Request) -> web.Response:
+        if not pages["ok"]:  # a page with no article in it (a consent wall, say)
+            return web.Response(text="<html><body></body></html>", content_type="text/html")
+        return web.Response(text=SEED_LIKE_PAGE, content_type="text/html")
+
+    async with local_server() as server:
+        items = [(f"p{n}", f"Story {n}", "") for n in range(4)]
+        server.routes["/rss"] = feed_response(rss(*items, link_base=server.url("/page")))
+        for slug, _, _ in items:
+            server.routes[f"/page/{slug}"] = page
+        config = write_config(
+            tmp_path, [server.url("/rss")], "feed_health_after: 3\nrespect_robots_txt: false\n"
+        )
+        async with open_runtime(config) as rt:
+            await run_cycle(rt)  # four pages fail: one alert, at the third
+            pages["ok"] = True
+            server.routes["/rss"] = feed_response(
+                rss(("p9", "Story 9", ""), link_base=server.url("/page"))
+            )
+            server.routes["/page/p9"] = page
+            await run_cycle(rt, poll_all=True)
+            alerts = rt.store.alerts_after(0)
+    assert [(a.article_title, a.match.severity) for a in alerts] == [
+        (f"Extraction failing: {server.url('/rss')}", "high"),
+        (f"Extraction recovered: {server.url('/rss')}", "info"),
+    ]
+    assert (
+        "3 pages in a row could not be extracted; last: extract: no main text"
+        in (alerts[0].match.snippets[0])
+    )
+
+
+SEED_LIKE_PAGE = (
+    "<html><head><title>Talks</title></head><body><article><h1>Talks resume</h1>"
+    + "<p>Negotiators met again on Tuesday to discuss the harvest and the roads.</p>" * 8
+    + "</article></body></html>"
+)
