@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp import web
 
 from monitor.config import load_config
+from monitor.deliver import _deliver_one
+from monitor.models import Message
 from monitor.notify import verify_signature
-from monitor.pipeline import open_runtime, run_cycle
+from monitor.pipeline import CycleReport, open_runtime, run_cycle
 from monitor.resources import rules_dir
 from monitor.seedsite import REQUESTS, start_seed_site
+from monitor.store import LEASE, Store
+from monitor.timeutil import utcnow
 from tests.conftest import WEBHOOK_SECRET
 
 RULES = "[displacement-figures, envoy-travel, ceasefire]"
@@ -387,3 +392,39 @@ subscriptions:
         await runner.cleanup()
     assert report.delivered == 1
     assert hooks_while_pages_hang == [True]
+
+
+async def test_a_worker_stalled_past_its_lease_does_not_send_what_another_took(
+    config, webhook_sink, caplog
+):
+    async with open_runtime(config) as rt:
+        await run_cycle(rt)  # the seed story: both digests sent
+        cursor, _ = rt.store.subscription_state("case-system")
+        rt.store.enqueue_digest("case-system", [], cursor, Message("s", "t", "h"), utcnow())
+        rows = rt.store.due_deliveries()
+        assert len(rows) == 1
+        other = Store(config.database_url)  # another worker, a minute later
+        try:
+            taken = other.due_deliveries(datetime.now(UTC) + LEASE)
+        finally:
+            other.close()
+        assert {r.id for r in taken} == {r.id for r in rows}
+        subscriptions = {s.name: s for s in config.subscriptions}
+        report = CycleReport()
+        with caplog.at_level(logging.WARNING, logger="monitor.deliver"):
+            for row in rows:
+                sub = subscriptions[row.subscription]
+                await _deliver_one(rt, report, row, sub, datetime.now(UTC))
+    assert report.delivered == 0 and len(webhook_sink.hooks) == 1  # only the first send
+    assert "lease ran out before sending" in caplog.text
+
+
+async def test_a_stopping_worker_frees_what_it_held(config):
+    async with open_runtime(config) as rt:
+        store = rt.store
+        assert store.claim_due_feeds([f.url for f in config.feeds], datetime.now(UTC))
+    other = Store(config.database_url)
+    try:  # at once, not a minute later
+        assert other.claim_due_feeds([f.url for f in config.feeds], datetime.now(UTC))
+    finally:
+        other.close()
