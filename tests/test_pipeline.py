@@ -298,6 +298,22 @@ async def test_a_broken_operator_template_falls_back_to_the_shipped_ones(
     assert smtp_sink.mails[0].message["Subject"].startswith("3 alerts:")
 
 
+async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
+    """`app` on an ephemeral port of 127.0.0.1: its runner and base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
+def seed_feed_config(seed_site: str) -> str:
+    """A config's first lines: the shipped rules, the seed feed, loopback allowed."""
+    return (
+        f"database: sqlite:///monitor.db\nrules: {rules_dir()}\nallow_private_networks: true\n"
+        f'feeds: [{{url: "{seed_site}/rss"}}]'
+    )
+
+
 async def test_a_slow_target_delays_nobody(seed_site, webhook_sink, write_config, environ):
     arrived = asyncio.Event()  # the healthy receiver has its digest
     seen_while_waiting = []
@@ -311,15 +327,9 @@ async def test_a_slow_target_delays_nobody(seed_site, webhook_sink, write_config
 
     app = web.Application()
     app.router.add_post("/hook", stalls)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    slow_url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
-    text = f"""\
-database: sqlite:///monitor.db
-rules: {rules_dir()}
-allow_private_networks: true
-feeds: [{{url: "{seed_site}/rss"}}]
+    runner, base = await serve(app)
+    slow_url = f"{base}/hook"
+    text = f"""{seed_feed_config(seed_site)}
 subscriptions:
   - name: a-slow
     webhook: {{url: "{slow_url}"}}
@@ -366,15 +376,8 @@ async def test_webhooks_never_wait_for_the_connections_pages_use(seed_site, writ
     app = web.Application()
     app.router.add_get("/page", page)
     app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    text = f"""\
-database: sqlite:///monitor.db
-rules: {rules_dir()}
-allow_private_networks: true
-feeds: [{{url: "{seed_site}/rss"}}]
+    runner, base = await serve(app)
+    text = f"""{seed_feed_config(seed_site)}
 subscriptions:
   - name: cases
     webhook: {{url: "{base}/hook"}}
