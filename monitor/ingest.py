@@ -7,6 +7,7 @@ feeds, Retry-After and Cache-Control honoured, permanent redirects followed for 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -81,8 +82,10 @@ class Poller:
     async def _poll(self, state: FeedState, report: CycleReport, now: datetime) -> None:
         try:
             await poll_one(self.rt, self.feeds[state.url], state, report, now)
-        except Exception:  # a bug with one feed must not cost the others; its lease runs out
+        except Exception:  # a bug with one feed must not cost the others
             log.exception("polling failed", extra={"feed_url": state.url})
+            with contextlib.suppress(Exception):  # else the heartbeat would renew it for good
+                self.rt.store.let_lease_lapse(state.id)
         finally:
             del self.running[state.id]
         if self.on_polled is not None and not self.stopped:

@@ -360,6 +360,12 @@ class Store:
                 )
         return [_feed_state(r) for r in rows]
 
+    def let_lease_lapse(self, feed_id: int) -> None:
+        """Stop renewing a feed's lease (its poll failed unexpectedly): it runs out within
+        LEASE, and the feed is polled again then, by whichever worker is free."""
+        with self.engine.begin() as conn:
+            conn.execute(update(feeds).where(feeds.c.id == feed_id).values(leased_by=None))
+
     def feed_states(self) -> list[FeedState]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(feeds).order_by(feeds.c.id)).mappings().all()

@@ -485,3 +485,12 @@ def test_outbox_rows_are_claimed_a_few_at_a_time(store):
     rest = store.due_deliveries(NOW, limit=2)
     assert len(first) == 2 and len(rest) == 1  # the others were free for another worker
     assert {r.id for r in first}.isdisjoint(r.id for r in rest)
+
+
+def test_a_lapsing_lease_is_no_longer_renewed(store):
+    urls = ["https://example.org/a.xml"]
+    store.sync_feeds(urls, NOW)
+    [feed] = store.claim_due_feeds(urls, NOW)
+    store.let_lease_lapse(feed.id)
+    store.heartbeat(NOW + timedelta(seconds=30))  # renews nothing of that feed
+    assert store.claim_due_feeds(urls, NOW + LEASE) != []
