@@ -89,7 +89,10 @@ class Poller:
         finally:
             del self.running[state.id]
         if self.on_polled is not None and not self.stopped:
-            self.on_polled(report)
+            try:
+                self.on_polled(report)
+            except Exception:  # e.g. the scheduler is shutting down: the next tick refills
+                log.exception("after-poll step failed", extra={"feed_url": state.url})
 
     async def wait(self) -> None:
         """Until one of the running polls ends."""
