@@ -2,7 +2,7 @@
 
 The digest is realistic: the seed article (seeds/mee-syria-envoy.html) extracted and matched
 with the shipped rules gives three alerts (displacement figures, envoy travel, ceasefire), which
-are rendered once with the shipped templates. The receiver is `monitor.sinks.SmtpSink`, a real
+are rendered once with the shipped templates. The receiver is `monitor.demo.sinks.SmtpSink`, a real
 aiosmtpd server on 127.0.0.1 (ephemeral port) running in this process's event loop, so its
 work (SMTP parsing, re-parsing each message into an EmailMessage) is charged to the
 measurement as well; the rows compare like with like.
@@ -34,14 +34,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.extract import Extracted, extract_html  # noqa: E402
+from monitor.channels.email import EmailNotifier, SmtpSettings  # noqa: E402
+from monitor.demo.sinks import SmtpSink  # noqa: E402
+from monitor.digest.render import make_environment, render_digest  # noqa: E402
+from monitor.extract.article import Extracted, extract_html  # noqa: E402
 from monitor.models import Alert, Digest, Message  # noqa: E402
-from monitor.notify.email import EmailNotifier, SmtpSettings  # noqa: E402
-from monitor.render import make_environment, render_digest  # noqa: E402
 from monitor.resources import rules_dir, seeds_dir  # noqa: E402
 from monitor.rules.load import load_rules  # noqa: E402
 from monitor.rules.match import match_article  # noqa: E402
-from monitor.sinks import SmtpSink  # noqa: E402
 
 DIGESTS = 500
 DEADLINE = 120.0  # seconds for the whole run

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.extract import Extracted, extract_html  # noqa: E402
+from monitor.extract.article import Extracted, extract_html  # noqa: E402
 from monitor.models import Article  # noqa: E402
 from monitor.resources import seeds_dir  # noqa: E402
 from monitor.rules.compile import CompiledRule, Compiler  # noqa: E402

@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.extract import Extracted, ExtractionPool, extract, extract_html  # noqa: E402
+from monitor.extract.article import Extracted, ExtractionPool, extract, extract_html  # noqa: E402
 from monitor.models import Article  # noqa: E402
 from monitor.resources import rules_dir, seeds_dir  # noqa: E402
 from monitor.rules.load import load_rules  # noqa: E402

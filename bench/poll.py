@@ -41,10 +41,10 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitor.config import load_config  # noqa: E402
-from monitor.ingest import POLL_CONCURRENCY  # noqa: E402
-from monitor.netguard import make_session  # noqa: E402
-from monitor.pipeline import CycleReport, open_runtime, run_cycle  # noqa: E402
+from monitor.intake.netguard import make_session  # noqa: E402
 from monitor.resources import rules_dir  # noqa: E402
+from monitor.worker.ingest import POLL_CONCURRENCY  # noqa: E402
+from monitor.worker.pipeline import CycleReport, open_runtime, run_cycle  # noqa: E402
 
 FEEDS = 5_000
 ITEMS = 5

@@ -105,7 +105,7 @@ def demo() -> None:
 
     Example: monitor demo
     """
-    from monitor.demo import describe, run_demo
+    from monitor.demo.run import describe, run_demo
 
     logging.getLogger("monitor").setLevel(logging.INFO)
     result = asyncio.run(run_demo())
@@ -119,7 +119,7 @@ def run(config_path: Path) -> None:
 
     Example: monitor run -c /etc/news-monitor/monitor.yaml
     """
-    from monitor.scheduler import run_worker
+    from monitor.worker.scheduler import run_worker
 
     config = _load_config(config_path)
     logging.getLogger("monitor").setLevel(logging.INFO)
@@ -137,7 +137,7 @@ def once(config_path: Path, poll_all: bool) -> None:
 
     Example: monitor once --all -c monitor.yaml
     """
-    from monitor.pipeline import open_runtime, run_cycle
+    from monitor.worker.pipeline import open_runtime, run_cycle
 
     config = _load_config(config_path)
 
@@ -230,7 +230,7 @@ def _load_rules(rule_paths: tuple[Path, ...]) -> Any:
 
 
 def _describe_replay(result: Any, explained: list[Any], *, color: bool) -> str:
-    from monitor.render import highlight
+    from monitor.digest.render import highlight
     from monitor.textfmt import figure_text
 
     article = result.article
@@ -460,8 +460,8 @@ def digest_preview(name: str, config_path: Path, out: Path | None) -> None:
 
     Example: monitor digest preview humanitarian-desk --out preview.html
     """
+    from monitor.digest.render import RenderError, make_environment, render_digest
     from monitor.models import Digest
-    from monitor.render import RenderError, make_environment, render_digest
     from monitor.store import Store
     from monitor.timeutil import utcnow
 

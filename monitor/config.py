@@ -18,10 +18,10 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from monitor.channels import WEBHOOK_FORMATS, SmtpSettings
+from monitor.channels.webhook import secret_key
+from monitor.digest.schedule import Schedule, parse_schedule
 from monitor.errors import ConfigError, Problem
-from monitor.notify import WEBHOOK_FORMATS, SmtpSettings
-from monitor.notify.webhook import secret_key
-from monitor.schedule import Schedule, parse_schedule
 from monitor.timeutil import parse_duration
 from monitor.yamlsrc import Locator, StrictModel, load_yaml, located_errors
 

@@ -12,13 +12,13 @@ from typing import Any
 
 import aiohttp
 
-from monitor.boilerplate import split_header
 from monitor.codec import match_to_json
-from monitor.extract import ExtractFailure, extract_html
-from monitor.feeds import entry_article, looks_like_feed, parse_feed
-from monitor.fetch import fetch
+from monitor.extract.article import ExtractFailure, extract_html
+from monitor.extract.boilerplate import split_header
+from monitor.intake.feeds import entry_article, looks_like_feed, parse_feed
+from monitor.intake.fetch import fetch
+from monitor.intake.netguard import make_session
 from monitor.models import Article, Entry, Match
-from monitor.netguard import make_session
 from monitor.rules.match import RuleSet, match_article
 
 _HTML_SUFFIXES = (".html", ".htm", ".xhtml")

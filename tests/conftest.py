@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from monitor.demo.seedsite import start_seed_site
+from monitor.demo.sinks import SmtpSink, WebhookSink
 from monitor.resources import rules_dir, seeds_dir
 from monitor.rules.load import load_rules
 from monitor.rules.match import RuleSet
-from monitor.seedsite import start_seed_site
-from monitor.sinks import SmtpSink, WebhookSink
 
 REPO = Path(__file__).resolve().parent.parent
 WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -21,7 +21,7 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from monitor.netguard import make_session
+from monitor.intake.netguard import make_session
 
 __all__ = [
     "PUBLIC_ADDRESS",

@@ -163,8 +163,8 @@ def test_bad_secrets_and_tls_settings_fail_at_start(write_config):
 
 
 async def test_unknown_subscribed_rule_stops_the_start(write_config, tmp_path):
-    from monitor.pipeline import open_runtime
     from monitor.resources import rules_dir
+    from monitor.worker.pipeline import open_runtime
 
     config = load_config(
         write_config(

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from monitor.boilerplate import strip_boilerplate
+from monitor.extract.boilerplate import strip_boilerplate
 from monitor.models import Article, Figure, Hit, Match
 from monitor.rules.compile import CompiledRule
 from monitor.rules.figures import to_figures

@@ -12,7 +12,7 @@ from aiohttp import web
 from monitor.resources import rules_dir
 from tests.hostile.worker import Worker
 from tests.localhttp import local_server
-from tests.test_pipeline import config_text
+from tests.worker.test_pipeline import config_text
 
 SEED_RULES = ["ceasefire", "displacement-figures", "envoy-travel"]
 
@@ -125,8 +125,8 @@ async def test_operator_mistakes_cost_nothing(
 
 STUCK_IN_A_THREAD = """\
 import sys, threading
-import monitor.ingest as ingest
-import monitor.scheduler as scheduler
+import monitor.worker.ingest as ingest
+import monitor.worker.scheduler as scheduler
 
 def stuck(*args, **kwargs):
     print("matching is stuck", file=sys.stderr, flush=True)

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from monitor.extract import Extracted, extract_html
+from monitor.extract.article import Extracted, extract_html
 from monitor.models import Article
 from monitor.rules.match import MAX_FIELD_CHARS, OutOfTime, RuleSet, match_article
 
