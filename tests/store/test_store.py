@@ -423,7 +423,8 @@ def test_digests_wait_for_alerts_committed_out_of_order_on_postgresql(database_u
 
 def test_workers_starting_together_add_feeds_and_subscriptions_once(database_url):
     """Both read "not there yet", both insert: the second insert is skipped, not an error."""
-    from monitor.store import _insert_or_ignore, feeds, subscriptions
+    from monitor.store.base import insert_or_ignore
+    from monitor.store.schema import feeds, subscriptions
 
     store = Store(database_url)
     try:
@@ -435,9 +436,9 @@ def test_workers_starting_together_add_feeds_and_subscriptions_once(database_url
         }
         for _ in range(2):
             with store.engine.begin() as conn:
-                conn.execute(_insert_or_ignore(conn, feeds), [row])
+                conn.execute(insert_or_ignore(conn, feeds), [row])
                 conn.execute(
-                    _insert_or_ignore(conn, subscriptions),
+                    insert_or_ignore(conn, subscriptions),
                     {"name": "desk", "cursor": 0, "last_digest_at": NOW},
                 )
         assert [f.url for f in store.feed_states()] == [row["url"]]

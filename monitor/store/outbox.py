@@ -1,0 +1,230 @@
+"""Subscriptions' cursors and the outbox of deliveries, with their leases."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from monitor.models import Message
+from monitor.store.base import StoreBase, insert_or_ignore
+from monitor.store.schema import alerts, outbox, subscriptions
+from monitor.store.workers import LEASE
+from monitor.timeutil import as_utc, utcnow
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    key: str
+    subscription: str
+    alert_ids: tuple[int, ...]
+    message: Message
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: int
+    subscription: str
+    subject: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    next_attempt_at: datetime | None
+
+
+class OutboxStore(StoreBase):
+    # -- subscriptions and outbox -----------------------------------------------------------
+
+    def subscription_state(self, name: str, now: datetime | None = None) -> tuple[int, datetime]:
+        """(cursor, last digest time); a new subscription starts at the newest alert."""
+        with self.engine.begin() as conn:
+            row = (
+                conn.execute(select(subscriptions).where(subscriptions.c.name == name))
+                .mappings()
+                .first()
+            )
+            if row is None:
+                cursor = conn.scalar(select(func.coalesce(func.max(alerts.c.id), 0))) or 0
+                since = now or utcnow()
+                conn.execute(
+                    insert_or_ignore(conn, subscriptions),
+                    {"name": name, "cursor": cursor, "last_digest_at": since},
+                )
+                return cursor, since
+            return row["cursor"], as_utc(row["last_digest_at"]) or utcnow()
+
+    def enqueue_digest(
+        self,
+        subscription: str,
+        alert_ids: list[int],
+        cursor: int,
+        message: Message,
+        now: datetime | None = None,
+        *,
+        expected: int | None = None,
+    ) -> str | None:
+        """Write a digest to the outbox and move the subscription's cursor past its alerts,
+        atomically. With `expected`, only if the cursor is still there: when another worker
+        queued this digest first, nothing is written and None comes back."""
+        now = now or utcnow()
+        key = f"msg_{uuid.uuid4().hex}"
+        with self.engine.begin() as conn:
+            if not self._move_cursor(conn, subscription, expected, cursor, now):
+                return None
+            conn.execute(
+                insert(outbox).values(
+                    key=key,
+                    subscription=subscription,
+                    alert_ids=alert_ids,
+                    subject=message.subject,
+                    text=message.text,
+                    html=message.html,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+        return key
+
+    def advance_subscription(
+        self, subscription: str, cursor: int, now: datetime, *, expected: int | None = None
+    ) -> bool:
+        """A due period with nothing this subscription wants: skip its alerts, restart the clock
+        (with `expected`, only if no other worker moved the cursor meanwhile)."""
+        with self.engine.begin() as conn:
+            return self._move_cursor(conn, subscription, expected, cursor, now)
+
+    @staticmethod
+    def _move_cursor(
+        conn: Connection, subscription: str, expected: int | None, cursor: int, now: datetime
+    ) -> bool:
+        query = update(subscriptions).where(subscriptions.c.name == subscription)
+        if expected is not None:  # compare and set: workers sharing a database never both win
+            query = query.where(subscriptions.c.cursor == expected)
+        return bool(conn.execute(query.values(cursor=cursor, last_digest_at=now)).rowcount)
+
+    def due_deliveries(
+        self,
+        now: datetime | None = None,
+        lease: timedelta = LEASE,
+        *,
+        limit: int | None = None,
+    ) -> list[OutboxRow]:
+        """Claim pending rows that are due, at most `limit`: each is leased for `lease`,
+        renewed by `heartbeat`. Claiming a few at a time leaves the rest to other workers."""
+        now = now or utcnow()
+        with self._claiming() as conn:
+            rows = (
+                conn.execute(
+                    select(outbox)
+                    .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
+                    .order_by(outbox.c.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+                .mappings()
+                .all()
+            )
+            if rows:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_([r["id"] for r in rows]))
+                    .values(next_attempt_at=now + lease, leased_by=self.worker_id)
+                )
+        return [
+            OutboxRow(
+                r["id"],
+                r["key"],
+                r["subscription"],
+                tuple(r["alert_ids"]),
+                Message(r["subject"], r["text"], r["html"]),
+                r["attempts"],
+                as_utc(r["created_at"]) or utcnow(),
+            )
+            for r in rows
+        ]
+
+    def holds(self, row_id: int) -> bool:
+        """Whether this worker still holds a row it claimed: if its lease ran out (the worker
+        was stalled), another worker may be sending it, and it is not sent twice from here."""
+        with self.engine.connect() as conn:
+            query = select(outbox.c.id).where(
+                outbox.c.id == row_id,
+                outbox.c.status == "pending",
+                outbox.c.leased_by == self.worker_id,
+            )
+            return conn.scalar(query) is not None
+
+    def mark_sent(self, row_id: int, now: datetime | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == row_id)
+                .values(
+                    status="sent",
+                    leased_by=None,
+                    sent_at=now or utcnow(),
+                    attempts=outbox.c.attempts + 1,
+                    last_error=None,
+                )
+            )
+
+    def mark_failed(self, row_id: int, error: str, retry_at: datetime | None) -> None:
+        """Record a failed attempt: retry at `retry_at`, or dead-letter the row when None."""
+        values: dict[str, Any] = {
+            "attempts": outbox.c.attempts + 1,
+            "last_error": error,
+            "leased_by": None,
+        }
+        if retry_at is None:
+            values["status"] = "dead"
+        else:
+            values["next_attempt_at"] = retry_at
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.id == row_id).values(**values))
+
+    def outbox_entries(self, statuses: tuple[str, ...]) -> list[OutboxEntry]:
+        """Outbox rows in these states, oldest first: what an operator inspects."""
+        query = select(outbox).where(outbox.c.status.in_(statuses)).order_by(outbox.c.id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            OutboxEntry(
+                r["id"],
+                r["subscription"],
+                r["subject"],
+                r["status"],
+                r["attempts"],
+                r["last_error"],
+                as_utc(r["created_at"]) or utcnow(),
+                as_utc(r["next_attempt_at"]),
+            )
+            for r in rows
+        ]
+
+    def requeue(self, row_ids: list[int], now: datetime | None = None) -> int:
+        """Send dead-lettered (or pending) rows again at the next cycle; returns how many."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(row_ids), outbox.c.status.in_(("dead", "pending")))
+                .values(
+                    status="pending", next_attempt_at=now or utcnow(), attempts=0, leased_by=None
+                )
+            )
+        return int(result.rowcount)
+
+    def outbox_counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox.c.status, func.count()).group_by(outbox.c.status)
+            ).all()
+        return {status: count for status, count in rows}

@@ -1,0 +1,144 @@
+"""The tables of the store (each change needs a migration in `migrations/versions/`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+
+metadata = MetaData()
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", String(2048), nullable=False, unique=True),
+    # where the feed lives now, after a permanent redirect (the configured URL stays its name)
+    Column("poll_url", String(2048)),
+    Column("etag", String(1024)),
+    Column("last_modified", String(256)),
+    Column("last_polled_at", DateTime(timezone=True)),
+    # a feed never read successfully is still on its first poll (first_poll_max_age applies)
+    Column("last_success_at", DateTime(timezone=True)),
+    Column("next_poll_at", DateTime(timezone=True)),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("last_warning", Text),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("items_seen", Integer, nullable=False, default=0),
+    # the worker polling the feed holds it until then (renewed by its heartbeat)
+    Column("leased_until", DateTime(timezone=True)),
+    Column("leased_by", String(128)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("identity", String(2048), nullable=False, unique=True),
+    Column("url", String(2048), nullable=False),
+    Column("feed_url", String(2048)),
+    Column("title", Text, nullable=False),
+    Column("published", DateTime(timezone=True)),
+    Column("site_name", String(256)),
+    Column("content_hash", String(64), index=True),
+    Column("partial", Boolean, nullable=False, default=False),
+    Column("alerted", Boolean, nullable=False, default=True),
+    # the first article of the story this one belongs to (itself when it starts a story)
+    Column("story_id", Integer, index=True),
+    Column("headline_size", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# The content words of each headline, so an article finds its story with one indexed query.
+headline_words = Table(
+    "headline_words",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id"), nullable=False),
+    Column("word", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_headline_words_word", "word", "created_at"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id"), nullable=False),
+    Column("rule", String(128), nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("match", JSON, nullable=False),
+    Column("previous_figures", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # the database's clock at insert: digests read only alerts settled for a moment (see SETTLE)
+    Column("inserted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("article_id", "rule"),
+)
+
+figure_history = Table(
+    "figure_history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("rule", String(128), nullable=False),
+    Column("key", String(256), nullable=False, default=""),
+    Column("value", Integer, nullable=False),
+    Column("text", String(128), nullable=False),
+    Column("qualifier", String(64)),
+    Column("alert_id", Integer, ForeignKey("alerts.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # when the reporting article was published (else when it was stored): history's order
+    Column("reported_at", DateTime(timezone=True)),
+    UniqueConstraint("rule", "key", "value"),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("cursor", Integer, nullable=False, default=0),
+    Column("last_digest_at", DateTime(timezone=True), nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("subscription", String(128), nullable=False),
+    Column("alert_ids", JSON, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("html", Text, nullable=False),
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    # also the lease of the worker sending the row (`leased_by`), renewed by its heartbeat
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("leased_by", String(128)),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+)
+
+# The workers using this database, so that a restarted one can free what a dead one held.
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    # which process it is (monitor.process.ProcessId): host and PID namespace, PID, start
+    Column("process", String(512), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
+)
