@@ -10,6 +10,8 @@ import asyncio
 import json
 import logging
 import sys
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -396,7 +398,10 @@ def outbox(
                 if e.status == "pending"
                 else ""
             )
-            line = f"{e.id:>6} {e.status:<8} {e.subscription}  attempts {e.attempts}{retry}"
+            line = (
+                f"{e.id:>6} {e.status:<8} {e.subscription} -> {e.target}"
+                f"  attempts {e.attempts}{retry}"
+            )
             click.echo(f"{line}  {e.subject}")
             if e.last_error:
                 click.echo(f"       last error: {e.last_error}")
@@ -460,32 +465,83 @@ def digest_preview(name: str, config_path: Path, out: Path | None) -> None:
 
     Example: monitor digest preview humanitarian-desk --out preview.html
     """
-    from monitor.digest.render import RenderError, make_environment, render_digest
-    from monitor.models import Digest
+    from monitor.digest.plan import plan_subscription
+    from monitor.digest.render import make_environment
     from monitor.store import Store
     from monitor.timeutil import utcnow
+    from monitor.worker.deliver import render_plan, targets
 
     config = _load_config(config_path)
     sub = next((s for s in config.subscriptions if s.name == name), None)
     if sub is None:
         raise click.UsageError(f"no subscription named '{name}' in {config_path}")
+    now = utcnow()
     store = Store(config.database_url)
-    cursor, _ = store.subscription_state(name)
-    alerts = tuple(a for a in store.alerts_after(cursor) if sub.wants(a.match.rule, a.tags))
-    store.close()
-    if not alerts:
+    try:
+        cursor, since = store.peek_subscription(name)
+        alerts = store.alerts_after(cursor)
+        mutes = store.mutes(name)
+    finally:
+        store.close()
+    plan = plan_subscription(name, targets(sub), sub.wants, alerts, cursor, now, mutes)
+    due = "now" if since is None else f"{sub.schedule.next_after(since):%Y-%m-%d %H:%M %Z}"
+    click.echo(f"{name}: {sub.schedule.text}, next digest due {due}", err=True)
+    if not plan.digests:
         click.echo(f"no pending alerts for {name}")
         return
-    try:
-        message = render_digest(
-            make_environment(config.templates_dir), Digest(name, alerts, utcnow())
-        )
-    except RenderError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"Subject: {message.subject}\n\n{message.text}")
-    if out:
-        out.write_text(message.html, encoding="utf-8")
+    deliveries = render_plan(config, make_environment(config.templates_dir), sub, plan)
+    if deliveries is None:
+        raise click.ClickException("the digest could not be rendered (see the errors above)")
+    first = deliveries[0]
+    click.echo(
+        f"{len(deliveries)} deliveries: "
+        + ", ".join(f"{d.target} ({len(d.story_ids)} stories)" for d in deliveries),
+        err=True,
+    )
+    if first.channel != "email":
+        click.echo(first.body.decode("utf-8"))
+        return
+    email = BytesParser(policy=policy.default).parsebytes(first.body)
+    text = email.get_body(("plain",))
+    html = email.get_body(("html",))
+    click.echo(f"Subject: {email['Subject']}\n")
+    click.echo(text.get_content() if text is not None else "")
+    if out and html is not None:
+        out.write_text(html.get_content(), encoding="utf-8")
         click.echo(f"HTML written to {out}", err=True)
+
+
+@main.command()
+@config_option
+def subscriptions(config_path: Path) -> None:
+    """Each subscription, where it goes, and who unsubscribed or muted what.
+
+    Example: monitor subscriptions -c monitor.yaml
+    """
+    from monitor.store import Store
+
+    config = _load_config(config_path)
+    store = Store(config.database_url)
+    try:
+        choices = store.unsubscribes()
+    finally:
+        store.close()
+    for sub in config.subscriptions:
+        what = ", ".join([*sub.rules, *(f"tag:{t}" for t in sub.tags)])
+        click.echo(f"{sub.name}  {sub.schedule.text}  {what}")
+        for target in sub.email or ((f"webhook ({sub.webhook.format})",) if sub.webhook else ()):
+            mine = [c for c in choices if c.subscription == sub.name and c.address == target]
+            gone = next((c for c in mine if c.scope == "all"), None)
+            if gone is not None:
+                state = f"unsubscribed {gone.created_at:%Y-%m-%d %H:%M} UTC"
+            else:
+                muted = [f"{c.scope} {c.value}" for c in mine]
+                state = "receiving" + (f" (muted: {', '.join(muted)})" if muted else "")
+            click.echo(f"  {target}  {state}")
+    configured = {s.name for s in config.subscriptions}
+    for c in choices:
+        if c.subscription not in configured:
+            click.echo(f"(no longer configured) {c.subscription}  {c.address}  {c.scope} {c.value}")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ def match_to_json(m: Match) -> dict[str, Any]:
         "captures": {k: list(v) for k, v in m.captures.items()},
         "snippets": list(m.snippets),
         "hits": [hit_to_json(h) for h in m.hits],
+        "summary": m.summary,
     }
 
 
@@ -50,4 +51,5 @@ def match_from_json(d: dict[str, Any]) -> Match:
         captures={k: tuple(v) for k, v in d["captures"].items()},
         snippets=tuple(d["snippets"]),
         hits=tuple(Hit(**h) for h in d["hits"]),
+        summary=d.get("summary", ""),
     )

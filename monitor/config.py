@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from monitor.channels import WEBHOOK_FORMATS, SmtpSettings
-from monitor.channels.webhook import secret_key
+from monitor.channels.email import DkimSettings, SmtpModel, SmtpSettings
+from monitor.channels.webhook import WebhookModel, secret_key
 from monitor.digest.schedule import Schedule, parse_schedule
 from monitor.errors import ConfigError, Problem
 from monitor.timeutil import parse_duration
@@ -52,48 +53,6 @@ class FeedModel(StrictModel):
         if parse_duration(value) < MIN_INTERVAL:
             raise ValueError(f"interval {value} is too short: poll a feed at most once a minute")
         return value
-
-
-class SmtpModel(StrictModel):
-    host: str
-    port: int = Field(25, ge=1, le=65535)
-    starttls: bool = False
-    tls: bool = False
-    username: str | None = None
-
-    @model_validator(mode="after")
-    def _one_tls_mode(self) -> SmtpModel:
-        if self.starttls and self.tls:
-            raise ValueError(
-                "choose starttls (upgrade a plain connection) or tls (TLS from the start), not both"
-            )
-        return self
-
-    password_env: str | None = None
-    from_: str = Field("News Monitor <alerts@localhost>", alias="from")
-    timeout: float = Field(30.0, gt=0)
-
-
-class WebhookModel(StrictModel):
-    url: str | None = None
-    url_env: str | None = None
-    format: str = "generic"
-    secret_env: str | None = None
-
-    @field_validator("format")
-    @classmethod
-    def _known_format(cls, value: str) -> str:
-        if value not in WEBHOOK_FORMATS:
-            raise ValueError(
-                f"unknown webhook format '{value}' (known: {', '.join(sorted(WEBHOOK_FORMATS))})"
-            )
-        return value
-
-    @model_validator(mode="after")
-    def _one_url(self) -> WebhookModel:
-        if (self.url is None) == (self.url_env is None):
-            raise ValueError("a webhook needs exactly one of url or url_env")
-        return self
 
 
 class SubscriptionModel(StrictModel):
@@ -140,6 +99,16 @@ class SubscriptionModel(StrictModel):
         return self
 
 
+class HttpModel(StrictModel):
+    """The worker's web endpoint (`monitor run` serves it): unsubscribe pages, health."""
+
+    listen: str = Field("127.0.0.1:8080", pattern=r"^\[?[0-9A-Za-z.:-]*\]?:[0-9]{1,5}$")
+    # the address subscribers reach it at (https in production): unsubscribe links use it
+    public_url: str | None = Field(None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+    # signs the links in emails; without it, emails carry no unsubscribe link of ours
+    secret_env: str = "MONITOR_SECRET_KEY"
+
+
 class ConfigModel(StrictModel):
     database: str = "sqlite:///monitor.db"
     rules: str | list[str] = "rules/"
@@ -151,6 +120,7 @@ class ConfigModel(StrictModel):
     alert_settle: str = "10s"
     feeds: list[FeedModel] = Field(min_length=1)
     smtp: SmtpModel | None = None
+    http: HttpModel | None = None
     subscriptions: list[SubscriptionModel] = []
 
     _check_age = field_validator("first_poll_max_age", "alert_settle")(_duration)
@@ -172,6 +142,14 @@ class WebhookTarget:
     url: str
     format: str
     secret: str | None
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    host: str
+    port: int
+    public_url: str | None
+    secret: bytes | None
 
 
 @dataclass(frozen=True)
@@ -202,6 +180,7 @@ class Config:
     feeds: tuple[FeedConfig, ...]
     smtp: SmtpSettings | None
     subscriptions: tuple[SubscriptionConfig, ...]
+    http: HttpConfig | None = None
 
 
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
@@ -286,6 +265,8 @@ def _resolve(
             password=secret(s.password_env, ("smtp", "password_env")),
             sender=s.from_,
             timeout=s.timeout,
+            unsubscribe_mailto=s.unsubscribe_mailto or parseaddr(s.from_)[1] or None,
+            dkim=_dkim(s, secret),
         )
     subscriptions = []
     names: set[str] = set()
@@ -359,6 +340,40 @@ def _resolve(
         feeds=feeds,
         smtp=smtp,
         subscriptions=tuple(subscriptions),
+        http=_http(model.http, environ, locator, problems),
+    )
+
+
+def _dkim(
+    smtp: SmtpModel, secret: Callable[[str | None, tuple[str | int, ...]], str | None]
+) -> DkimSettings | None:
+    if smtp.dkim is None:
+        return None
+    key = secret(smtp.dkim.private_key_env, ("smtp", "dkim", "private_key_env"))
+    return DkimSettings(smtp.dkim.domain, smtp.dkim.selector, (key or "").encode())
+
+
+def _http(
+    model: HttpModel | None, environ: Mapping[str, str], locator: Locator, problems: list[Problem]
+) -> HttpConfig | None:
+    if model is None:
+        return None
+    host, _, port = model.listen.rpartition(":")
+    if not 0 < int(port) < 65536:
+        problems.append(locator.problem(("http", "listen"), f"port {port} is out of range"))
+    secret = environ.get(model.secret_env)
+    if model.public_url and not secret:
+        problems.append(
+            locator.problem(
+                ("http", "public_url"),
+                f"unsubscribe links need a signing key: set {model.secret_env}",
+            )
+        )
+    return HttpConfig(
+        host.strip("[]") or "127.0.0.1",
+        int(port),
+        model.public_url.rstrip("/") if model.public_url else None,
+        secret.encode() if secret else None,
     )
 
 

@@ -117,6 +117,8 @@ class Match:
     captures: dict[str, tuple[str, ...]] = field(default_factory=dict)
     snippets: tuple[str, ...] = ()
     hits: tuple[Hit, ...] = ()
+    # the rule's `summary` filled in ("at least 40,000 displaced in Syria"), or ""
+    summary: str = ""
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,9 @@ class Alert:
     tags: tuple[str, ...] = ()
     # for `alert: new-figure`: the figures alerted before for this rule (and key)
     previous_figures: tuple[Figure, ...] = ()
+    # the story the article belongs to (articles carrying the same wire copy share one)
+    story_id: int = 0
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -94,13 +94,44 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def reset_postgres() -> None:
-    """Empty the test database: our tables and the migration version."""
+    """Empty the test database: every table in it (tables of older schema versions too)."""
     from sqlalchemy import create_engine, text
 
-    from monitor.store import metadata
-
     engine = create_engine(POSTGRES_URL)
-    metadata.drop_all(engine)
     with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+def queue_digest(
+    store,
+    subscription,
+    alert_ids=(),
+    cursor=0,
+    now=None,
+    *,
+    expected=None,
+    subject="s",
+    target="desk@example.org",
+):
+    """Queue one email delivery as the worker would (its body is a stand-in); returns its
+    key, or None when another worker moved the cursor first."""
+    import uuid
+
+    from monitor.store import NewDelivery
+
+    key = f"msg_{uuid.uuid4().hex}"
+    row = NewDelivery(
+        key,
+        f"dig_{uuid.uuid4().hex}",
+        "email",
+        target,
+        subject,
+        b"Subject: s\r\n\r\nt\r\n",
+        "message/rfc822",
+        tuple(alert_ids),
+        (),
+    )
+    queued = store.enqueue_digests(subscription, [row], cursor, now, expected=expected)
+    return key if queued else None

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from monitor.cli import main
 from monitor.resources import rules_dir, seeds_dir
-from tests.conftest import REPO
+from tests.conftest import REPO, queue_digest
 
 
 def run(*args, **kwargs):
@@ -43,6 +43,7 @@ def test_replay_json_prints_one_object_per_document():
             "figures",
             "captures",
             "snippets",
+            "summary",
             "hits",
         }
         for hit in match["hits"]:
@@ -126,12 +127,13 @@ def test_feeds_and_digest_preview(tmp_path):
     result = run("feeds", "-c", config)
     assert result.exit_code == 0
     assert "https://example.org/rss" in result.output and "last poll never" in result.output
-    assert run("digest", "preview", "chat", "-c", config).output == "no pending alerts for chat\n"
+    assert run("digest", "preview", "chat", "-c", config).output.endswith(
+        "no pending alerts for chat\n"
+    )
     assert run("digest", "preview", "nobody", "-c", config).exit_code == 2
 
 
 async def test_outbox_lists_and_requeues_dead_letters(tmp_path, smtp_sink):
-    from monitor.models import Message
     from monitor.store import Store
 
     config = tmp_path / "monitor.yaml"
@@ -148,13 +150,16 @@ async def test_outbox_lists_and_requeues_dead_letters(tmp_path, smtp_sink):
     )
     store = Store(f"sqlite:///{tmp_path}/monitor.db")
     store.subscription_state("desk")
-    store.enqueue_digest("desk", [], 0, Message("1 alert: Ceasefire mentioned", "t", "h"))
+    queue_digest(store, "desk", [], 0, subject="1 alert: Ceasefire mentioned")
     [row] = store.due_deliveries()
     store.mark_failed(row.id, "email: 550 no such user", None)
     store.close()
 
     listed = run("outbox", "-c", config)
-    assert f"{row.id:>6} dead     desk  attempts 1  1 alert: Ceasefire mentioned" in listed.output
+    assert (
+        f"{row.id:>6} dead     desk -> desk@example.org  attempts 1  1 alert: Ceasefire mentioned"
+        in listed.output
+    )
     assert "last error: email: 550 no such user" in listed.output
     assert listed.output.endswith("0 pending, 1 dead, 0 sent\n")
     assert run("outbox", "-c", config, "--requeue-dead").output == "requeued 1 digests\n"

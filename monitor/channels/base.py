@@ -1,69 +1,60 @@
-"""What every notifier shares: the `Notifier` protocol, the webhook body registry, the versioned
-generic JSON body, and a plain-text view of an alert that chat formats escape their own way.
+"""What every channel shares: the payload a renderer returns, the envelope of one delivery,
+and a plain-text view of a story that chat formats escape their own way.
 
-Adding a chat service: write `notify/<name>.py` with one `@register_format("<name>")` builder
-taking `(digest, message)` and returning the JSON body, and import it in `notify/__init__.py`.
+A channel is one module with a pure `render(plan, envelope) -> Payload`; `registry` names
+them, and the worker sends a payload's exact bytes (`smtp` for email, `http` for webhooks).
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
 
-from monitor.codec import figure_to_json, match_to_json
-from monitor.models import Alert, DeliveryResult, Digest, Message
-from monitor.textfmt import clip, figure_text, history_text, one_line, safe_url
+from monitor.digest.plan import DigestPlan, RuleMatch, Story, figures_line
+from monitor.textfmt import clip, one_line, safe_url
 
 __all__ = [
-    "PAYLOAD_VERSION",
-    "WEBHOOK_FORMATS",
-    "AlertView",
-    "BodyBuilder",
-    "Notifier",
-    "alert_view",
+    "Envelope",
+    "Payload",
+    "RuleView",
+    "StoryView",
     "clip",
-    "digest_payload",
-    "figure_text",
     "isoformat_utc",
+    "json_payload",
     "md_escape",
     "md_link",
+    "more_note",
     "one_line",
+    "outlets_text",
     "plain",
-    "register_format",
     "safe_url",
+    "story_view",
 ]
 
-# Bump only with a documented, breaking change of `digest_payload`; receivers switch on it.
-PAYLOAD_VERSION = 1
+
+@dataclass(frozen=True)
+class Payload:
+    """Exactly what is sent, stored in the outbox before the first attempt: a retry sends
+    the same bytes."""
+
+    subject: str
+    body: bytes
+    content_type: str
 
 
-class Notifier(Protocol):
-    """Delivers one rendered digest. Expected failures come back as results, never raised."""
+@dataclass(frozen=True)
+class Envelope:
+    """Everything about one delivery that is not the digest itself."""
 
-    async def send(
-        self, message: Message, digest: Digest, *, idempotency_key: str
-    ) -> DeliveryResult: ...
-
-
-BodyBuilder = Callable[[Digest, Message], dict[str, Any]]
-
-# webhook `format` name -> JSON body builder; filled by `register_format` in each format module
-WEBHOOK_FORMATS: dict[str, BodyBuilder] = {}
-
-
-def register_format(name: str) -> Callable[[BodyBuilder], BodyBuilder]:
-    """Register a webhook body builder under `name` (the config's `webhook.format`)."""
-
-    def decorate(builder: BodyBuilder) -> BodyBuilder:
-        if name in WEBHOOK_FORMATS and WEBHOOK_FORMATS[name] is not builder:
-            raise ValueError(f"notify: webhook format {name!r} registered twice")
-        WEBHOOK_FORMATS[name] = builder
-        return builder
-
-    return decorate
+    # the delivery's idempotency key: Message-ID, webhook-id
+    key: str
+    # where "and N more" links to (the worker's public page for this digest), if anywhere
+    more_url: str | None = None
+    # this recipient's one-click unsubscribe URL and mailto (email only)
+    unsubscribe_url: str | None = None
+    unsubscribe_mailto: str | None = None
 
 
 def isoformat_utc(value: datetime | None) -> str | None:
@@ -73,46 +64,6 @@ def isoformat_utc(value: datetime | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _alert_dict(alert: Alert) -> dict[str, Any]:
-    match = match_to_json(alert.match)
-    return {
-        "id": alert.id,
-        "rule": match.pop("rule"),
-        "title": match.pop("title"),
-        "severity": match.pop("severity"),
-        "article": {
-            "url": safe_url(alert.article_url),  # only http(s) links are ever sent
-            "title": alert.article_title,
-            "published": isoformat_utc(alert.published),
-            "site_name": alert.site_name,
-        },
-        **match,  # figures, captures, snippets, hits: the same shape as `replay --json`
-        "previous_figures": [figure_to_json(f) for f in alert.previous_figures],
-        "tags": list(alert.tags),
-    }
-
-
-def digest_payload(digest: Digest) -> dict[str, Any]:
-    """The documented generic webhook body (version 1).
-
-    Data is passed through unescaped: it is JSON, and escaping is the receiver's business.
-    Field names follow `monitor replay --json` so one parser reads both.
-    """
-    return {
-        "version": PAYLOAD_VERSION,
-        "type": "digest",
-        "subscription": digest.subscription,
-        "created_at": isoformat_utc(digest.created_at),
-        "alerts": [_alert_dict(a) for a in digest.alerts],
-    }
-
-
-@register_format("generic")
-def generic_body(digest: Digest, message: Message) -> dict[str, Any]:
-    """The generic format ignores the rendered message: integrations want data, not prose."""
-    return digest_payload(digest)
 
 
 # --- plain-text view for chat formats -------------------------------------------------------
@@ -128,42 +79,66 @@ def plain(text: str, limit: int = 300) -> str:
 
 
 @dataclass(frozen=True)
-class AlertView:
-    """One alert as single-line plain strings (already `plain`), for chat formats to escape."""
+class RuleView:
+    """Why one rule matched a story, as single-line plain strings (already `plain`)."""
 
-    rule_title: str
+    title: str
     severity: str
-    article_title: str
-    url: str | None
-    site_name: str
-    # "at least 40,000 (up from 25,000 on 2 Oct)", or "" without figures
+    # "at least 40,000 (up from 25,000 on 2 Oct)", or ""
     figures: str
     # (name, "Moscow, Washington")
     captures: tuple[tuple[str, str], ...]
     snippet: str
 
 
-def alert_view(alert: Alert) -> AlertView:
-    """Everything a chat message says about one alert, neutralised for any chat service."""
-    match = alert.match
-    figures = ", ".join(figure_text(f) for f in match.figures)
-    if figures and alert.previous_figures:
-        figures += f" (up from {history_text(alert.previous_figures[-3:])})"
-    captures = tuple(
-        (plain(name, 50), plain(", ".join(values), 200))
-        for name, values in match.captures.items()
-        if values
-    )
-    return AlertView(
-        rule_title=plain(match.title, 150),
+@dataclass(frozen=True)
+class StoryView:
+    """One story as single-line plain strings, for chat formats to escape."""
+
+    headline: str
+    url: str | None
+    severity: str
+    # "Middle East Eye, Reuters and 2 more"
+    outlets: str
+    rules: tuple[RuleView, ...]
+
+
+def _rule_view(match: RuleMatch) -> RuleView:
+    return RuleView(
+        title=plain(match.title, 150),
         severity=plain(match.severity, 20),
-        article_title=plain(alert.article_title, 250) or "(untitled)",
-        url=safe_url(alert.article_url),
-        site_name=plain(alert.site_name or "", 80),
-        figures=plain(figures, 200),
-        captures=captures,
+        figures=plain(figures_line(match), 200),
+        captures=tuple(
+            (plain(name, 50), plain(", ".join(values), 200))
+            for name, values in match.captures.items()
+            if values
+        ),
         snippet=plain(match.snippets[0], 400) if match.snippets else "",
     )
+
+
+def outlets_text(story: Story, shown: int = 3) -> str:
+    names = list(dict.fromkeys(o.name for o in story.outlets if o.name))
+    if len(names) <= shown:
+        return ", ".join(names)
+    return ", ".join(names[:shown]) + f" and {len(names) - shown} more"
+
+
+def story_view(story: Story) -> StoryView:
+    """Everything a chat message says about one story, neutralised for any chat service."""
+    return StoryView(
+        headline=plain(story.headline, 250) or "(untitled)",
+        url=safe_url(story.url),
+        severity=plain(story.severity, 20),
+        outlets=plain(outlets_text(story), 200),
+        rules=tuple(_rule_view(m) for m in story.matches),
+    )
+
+
+def more_note(plan: DigestPlan, shown: int) -> str:
+    """ "…and 3 more stories" (plain text; the channel adds the link)."""
+    rest = len(plan.stories) - shown
+    return f"…and {rest} more {'story' if rest == 1 else 'stories'}"
 
 
 # Markdown punctuation that Discord and Mattermost turn into formatting, links (`[..](..)`),
@@ -184,3 +159,9 @@ def md_link(url: str | None, label: str) -> str:
         return md_escape(label)
     target = "".join(_URL_UNSAFE.get(ch, ch) for ch in url)
     return f"[{md_escape(label)}]({target})"
+
+
+def json_payload(subject: str, body: object) -> Payload:
+    """A JSON body as sent: compact UTF-8."""
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Payload(subject, data, "application/json")

@@ -3,46 +3,56 @@
 Mattermost pings on `@channel`, `@all`, `@here` and `@username` written in plain text, so the
 zero-width space `plain` puts after every `@` matters here; markdown punctuation is escaped so a
 title cannot become a link, an image or a heading.
+
+A post holds at most 16,383 characters (attachments 7,900 each; none are used): stories are
+added while they fit, then "and N more" links to the whole digest.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from monitor.channels.base import (
+    Envelope,
+    Payload,
+    StoryView,
+    json_payload,
+    md_escape,
+    md_link,
+    more_note,
+    plain,
+    story_view,
+)
+from monitor.digest.plan import DigestPlan
 
-from monitor.channels.base import AlertView, alert_view, md_escape, md_link, plain, register_format
-from monitor.models import Digest, Message
-
-# Mattermost's default maximum post length is 16383 characters; stay well inside it.
-TEXT_LIMIT = 16000
+TEXT_LIMIT = 16_000
 
 
-def alert_markdown(view: AlertView) -> str:
-    """One alert: rule and severity, linked title, figures, captures and the first snippet."""
-    title = md_link(view.url, view.article_title)
-    if view.site_name:
-        title += f" ({md_escape(view.site_name)})"
-    lines = [f"**{md_escape(view.rule_title)}** · {md_escape(view.severity)}", title]
-    if view.figures:
-        lines.append(f"**Figures:** {md_escape(view.figures)}")
-    lines += [f"**{md_escape(name)}:** {md_escape(values)}" for name, values in view.captures]
-    if view.snippet:
-        lines.append(f"> {md_escape(view.snippet)}")
+def story_markdown(view: StoryView) -> str:
+    """One story: linked headline and outlets, then each rule's reasons."""
+    lines = [f"**{md_link(view.url, view.headline)}**"]
+    if view.outlets:
+        lines[0] += f" ({md_escape(view.outlets)})"
+    for rule in view.rules:
+        lines.append(f"**{md_escape(rule.title)}** · {md_escape(rule.severity)}")
+        if rule.figures:
+            lines.append(f"Figures: {md_escape(rule.figures)}")
+        lines += [f"{md_escape(name)}: {md_escape(values)}" for name, values in rule.captures]
+        if rule.snippet:
+            lines.append(f"> {md_escape(rule.snippet)}")
     # two trailing spaces keep each line a line inside one paragraph
     return "  \n".join(lines)
 
 
-@register_format("mattermost")
-def mattermost_body(digest: Digest, message: Message) -> dict[str, Any]:
-    parts = [f"#### {md_escape(plain(message.subject, 300))}"]
+def render(plan: DigestPlan, envelope: Envelope) -> Payload:
+    parts = [f"#### {md_escape(plain(plan.subject, 300))}"]
     used = len(parts[0])
     shown = 0
-    for alert in digest.alerts:
-        block = alert_markdown(alert_view(alert))
-        if used + len(block) + 200 > TEXT_LIMIT:  # keep room for the "more" note
+    for story in plan.stories:
+        block = story_markdown(story_view(story))
+        if used + len(block) + 2 > TEXT_LIMIT - 400:  # keep room for the "more" note
             break
         parts.append(block)
         used += len(block) + 2
         shown += 1
-    if shown < len(digest.alerts):
-        parts.append(f"_…and {len(digest.alerts) - shown} more alerts_")
-    return {"text": "\n\n".join(parts)}
+    if shown < len(plan.stories):
+        parts.append(f"_{md_link(envelope.more_url, more_note(plan, shown))}_")
+    return json_payload(plan.subject, {"text": "\n\n".join(parts)})

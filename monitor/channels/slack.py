@@ -4,19 +4,31 @@ Untrusted text is passed through `plain` (no line breaks, no bare mentions) and 
 `<` and `>` replaced by entities, which is the escaping Slack documents: it turns `<!channel>`,
 `<@U123>` and `<https://evil|click>` into visible text. Text objects are `verbatim` so Slack does
 not auto-link channel names or parse mentions on its own.
+
+Limits: 50 blocks, 3,000 characters per text object, and about 13,000 characters in all
+(Slack is seen refusing messages past that): stories are added while they fit, then "and N
+more" links to the whole digest.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from monitor.channels.base import AlertView, alert_view, clip, plain, register_format
-from monitor.models import Digest, Message
+from monitor.channels.base import (
+    Envelope,
+    Payload,
+    StoryView,
+    clip,
+    json_payload,
+    more_note,
+    plain,
+    story_view,
+)
+from monitor.digest.plan import DigestPlan
 
-# Block Kit limits: 50 blocks per message, 3000 characters per section text.
 MAX_BLOCKS = 50
-SECTION_LIMIT = 3000
 TEXT_LIMIT = 3000
+MESSAGE_BUDGET = 12_000
 
 
 def escape(text: str) -> str:
@@ -33,33 +45,40 @@ def _link(url: str | None, label: str) -> str:
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT), "verbatim": True}
+    return {"type": "mrkdwn", "text": clip(text, TEXT_LIMIT), "verbatim": True}
 
 
-def alert_mrkdwn(view: AlertView) -> str:
-    """One alert as mrkdwn lines: rule and severity, linked title, figures, captures, snippet."""
-    title = _link(view.url, view.article_title)
-    if view.site_name:
-        title += f" ({escape(view.site_name)})"
-    lines = [f"*{escape(view.rule_title)}* · {escape(view.severity)}", title]
-    if view.figures:
-        lines.append(f"*Figures:* {escape(view.figures)}")
-    lines += [f"*{escape(name)}:* {escape(values)}" for name, values in view.captures]
-    if view.snippet:
-        lines.append(f">{escape(view.snippet)}")
+def story_mrkdwn(view: StoryView) -> str:
+    """One story as mrkdwn lines: linked headline and outlets, then each rule's reasons."""
+    lines = [f"*{_link(view.url, view.headline)}*"]
+    if view.outlets:
+        lines[0] += f" ({escape(view.outlets)})"
+    for rule in view.rules:
+        lines.append(f"*{escape(rule.title)}* · {escape(rule.severity)}")
+        if rule.figures:
+            lines.append(f"Figures: {escape(rule.figures)}")
+        lines += [f"{escape(name)}: {escape(values)}" for name, values in rule.captures]
+        if rule.snippet:
+            lines.append(f">{escape(rule.snippet)}")
     return "\n".join(lines)
 
 
-@register_format("slack")
-def slack_body(digest: Digest, message: Message) -> dict[str, Any]:
-    subject = escape(plain(message.subject, 250))
-    count = len(digest.alerts)
+def render(plan: DigestPlan, envelope: Envelope) -> Payload:
+    subject = escape(plain(plan.subject, 250))
     blocks: list[dict[str, Any]] = [{"type": "section", "text": _mrkdwn(f"*{subject}*")}]
-    room = MAX_BLOCKS - 2  # the subject, and a possible "more" note
-    for alert in digest.alerts[:room]:
-        blocks.append({"type": "section", "text": _mrkdwn(alert_mrkdwn(alert_view(alert)))})
-    if count > room:
-        note = f"…and {count - room} more alerts"
+    used = len(subject) * 2  # the header block and the fallback text say it
+    shown = 0
+    for story in plan.stories:
+        text = _mrkdwn(story_mrkdwn(story_view(story)))
+        # keep a block and some budget for the "more" note
+        if len(blocks) >= MAX_BLOCKS - 1 or used + len(text["text"]) > MESSAGE_BUDGET - 300:
+            break
+        blocks.append({"type": "section", "text": text})
+        used += len(text["text"])
+        shown += 1
+    if shown < len(plan.stories):
+        note = escape(more_note(plan, shown))
+        if envelope.more_url:
+            note = _link(envelope.more_url, more_note(plan, shown))
         blocks.append({"type": "context", "elements": [_mrkdwn(note)]})
-    noun = "alert" if count == 1 else "alerts"
-    return {"text": clip(f"{subject} ({count} {noun})", TEXT_LIMIT), "blocks": blocks}
+    return json_payload(plan.subject, {"text": clip(subject, TEXT_LIMIT), "blocks": blocks})

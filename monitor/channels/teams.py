@@ -5,24 +5,35 @@ markdown, so a title cannot turn into a link or formatting; article links are `A
 select actions on the title run. Cards have no escape for `<` and `>`, and hosts differ in what
 they do with tag-like text (`<at>` mentions, HTML), so angle brackets become look-alike
 single guillemets in untrusted text.
+
+Size: Teams documents 28 KB per message, and Workflows are seen refusing cards past about
+21 KB; stories are added while the JSON stays under CARD_BUDGET bytes, then "and N more".
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from monitor.channels.base import AlertView, alert_view, plain, register_format
-from monitor.models import Digest, Message
+from monitor.channels.base import (
+    Envelope,
+    Payload,
+    StoryView,
+    json_payload,
+    more_note,
+    plain,
+    story_view,
+)
+from monitor.digest.plan import DigestPlan
 
 CARD_VERSION = "1.4"
-# Teams refuses messages over about 28 KB; 25 alerts of clipped text stay far below that.
-MAX_ALERTS = 25
+CARD_BUDGET = 20_000
 
 SEVERITY_COLORS = {
     "critical": "Attention",
-    "high": "Attention",
-    "medium": "Warning",
-    "low": "Accent",
+    "high": "Warning",
+    "medium": "Accent",
+    "low": "Good",
     "info": "Default",
 }
 
@@ -43,45 +54,45 @@ def _rich(*runs: dict[str, Any], spacing: str | None = None) -> dict[str, Any]:
     return block
 
 
-def alert_container(view: AlertView) -> dict[str, Any]:
-    """One alert: rule and severity, linked title, figures, captures and the first snippet."""
-    color = SEVERITY_COLORS.get(view.severity.lower(), "Warning")
-    title_style: dict[str, Any] = {"color": "Accent"}
+def story_container(view: StoryView) -> dict[str, Any]:
+    """One story: linked headline and outlets, then each rule's reasons."""
+    title_style: dict[str, Any] = {"weight": "Bolder", "color": "Accent"}
     if view.url:
         title_style["selectAction"] = {"type": "Action.OpenUrl", "url": view.url}
     items = [
-        _rich(_run(view.rule_title, weight="Bolder"), _run(f"  {view.severity}", color=color)),
         _rich(
-            _run(view.article_title, **title_style),
-            *([_run(f"  ({view.site_name})", isSubtle=True)] if view.site_name else []),
-            spacing="Small",
-        ),
+            _run(view.headline, **title_style),
+            *([_run(f"  ({view.outlets})", isSubtle=True)] if view.outlets else []),
+        )
     ]
-    if view.figures:
-        items.append(_rich(_run("Figures: ", weight="Bolder"), _run(view.figures), spacing="Small"))
-    for name, values in view.captures:
-        items.append(_rich(_run(f"{name}: ", weight="Bolder"), _run(values), spacing="Small"))
-    if view.snippet:
-        items.append(_rich(_run(view.snippet, italic=True, isSubtle=True), spacing="Small"))
+    for rule in view.rules:
+        color = SEVERITY_COLORS.get(rule.severity.lower(), "Default")
+        items.append(
+            _rich(
+                _run(rule.title, weight="Bolder"),
+                _run(f"  {rule.severity}", color=color),
+                spacing="Small",
+            )
+        )
+        if rule.figures:
+            items.append(_rich(_run("Figures: "), _run(rule.figures), spacing="Small"))
+        for name, values in rule.captures:
+            items.append(_rich(_run(f"{name}: "), _run(values), spacing="Small"))
+        if rule.snippet:
+            items.append(_rich(_run(rule.snippet, italic=True, isSubtle=True), spacing="Small"))
     return {"type": "Container", "separator": True, "spacing": "Medium", "items": items}
 
 
-@register_format("teams")
-def teams_body(digest: Digest, message: Message) -> dict[str, Any]:
-    body: list[dict[str, Any]] = [
-        _rich(_run(plain(message.subject, 300), size="Large", weight="Bolder"))
-    ]
-    body += [alert_container(alert_view(a)) for a in digest.alerts[:MAX_ALERTS]]
-    if len(digest.alerts) > MAX_ALERTS:
-        more = f"…and {len(digest.alerts) - MAX_ALERTS} more alerts"
-        body.append(_rich(_run(more, isSubtle=True)))
-    card = {
+def _message(body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str, Any]:
+    card: dict[str, Any] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
         "version": CARD_VERSION,
         "msteams": {"width": "Full"},
         "body": body,
     }
+    if actions:
+        card["actions"] = actions
     return {
         "type": "message",
         "attachments": [
@@ -92,3 +103,32 @@ def teams_body(digest: Digest, message: Message) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _size(message: dict[str, Any]) -> int:
+    return len(json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def render(plan: DigestPlan, envelope: Envelope) -> Payload:
+    body: list[dict[str, Any]] = [
+        _rich(_run(plain(plan.subject, 300), size="Large", weight="Bolder"))
+    ]
+    reserve = 600  # the "more" note and its action
+    used = _size(_message(body, []))
+    shown = 0
+    for story in plan.stories:
+        container = story_container(story_view(story))
+        size = _size(container) + 1
+        if used + size > CARD_BUDGET - reserve:
+            break
+        body.append(container)
+        used += size
+        shown += 1
+    actions: list[dict[str, Any]] = []
+    if shown < len(plan.stories):
+        body.append(_rich(_run(more_note(plan, shown), isSubtle=True)))
+        if envelope.more_url:
+            actions.append(
+                {"type": "Action.OpenUrl", "title": "Whole digest", "url": envelope.more_url}
+            )
+    return json_payload(plan.subject, _message(body, actions))

@@ -1,13 +1,14 @@
-"""Webhook delivery: POST a JSON body built by a registered format, signed per Standard Webhooks.
+"""The generic webhook: a documented, versioned JSON body, signed per Standard Webhooks.
 
 Signing (https://www.standardwebhooks.com/): the secret is written `whsec_<base64>` and the
 base64 part is the HMAC key (a secret without the prefix is used as its UTF-8 bytes). Every
 request carries `webhook-id` (the delivery's idempotency key, the same on every retry, so a
 receiver can drop repeats), `webhook-timestamp` (unix seconds) and, with a secret,
-`webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`.
+`webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`. The body is stored
+in the outbox, so a retry signs the same bytes again with a fresh timestamp.
 
-Outcomes: 2xx ok; 408, 429 and 5xx retryable (with `Retry-After` honoured); other 4xx and 3xx
-permanent; timeouts and connection errors retryable. None of these raise.
+This module owns the `webhook:` settings of a subscription (every format shares them) and
+imports no HTTP client: `monitor.channels.http` sends.
 """
 
 from __future__ import annotations
@@ -16,29 +17,112 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import time
 from collections.abc import Mapping
+from typing import Any
 
-import aiohttp
+from pydantic import field_validator, model_validator
 
-from monitor import __version__
-from monitor.channels.base import WEBHOOK_FORMATS, one_line
-from monitor.errors import UnsafeURLError
-from monitor.intake.fetch import parse_retry_after
-from monitor.intake.netguard import RefusedAddressError
-from monitor.models import DeliveryResult, Digest, Message
+from monitor.channels.base import Envelope, Payload, isoformat_utc, json_payload, safe_url
+from monitor.codec import figure_to_json, match_to_json
+from monitor.digest.plan import DigestPlan, Story
+from monitor.models import Alert
+from monitor.yamlsrc import StrictModel
 
 __all__ = [
-    "WebhookNotifier",
-    "outcome",
+    "PAYLOAD_VERSION",
+    "WebhookModel",
+    "render",
     "secret_key",
     "sign",
     "verify_signature",
 ]
 
-USER_AGENT = f"news-monitor/{__version__}"
+# Bump only with a documented, breaking change of the body; receivers switch on it.
+PAYLOAD_VERSION = 1
 SECRET_PREFIX = "whsec_"
+
+
+class WebhookModel(StrictModel):
+    """A subscription's `webhook:` block."""
+
+    url: str | None = None
+    url_env: str | None = None
+    format: str = "generic"
+    secret_env: str | None = None
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        from monitor.channels.registry import WEBHOOK_FORMATS
+
+        if value not in WEBHOOK_FORMATS:
+            known = ", ".join(sorted(WEBHOOK_FORMATS))
+            raise ValueError(f"unknown webhook format '{value}' (known: {known})")
+        return value
+
+    @model_validator(mode="after")
+    def _one_url(self) -> WebhookModel:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("a webhook needs exactly one of url or url_env")
+        return self
+
+
+def _alert_dict(alert: Alert) -> dict[str, Any]:
+    match = match_to_json(alert.match)
+    return {
+        "id": alert.id,
+        "rule": match.pop("rule"),
+        "title": match.pop("title"),
+        "severity": match.pop("severity"),
+        "story": alert.story_id,
+        "article": {
+            "url": safe_url(alert.article_url),  # only http(s) links are ever sent
+            "title": alert.article_title,
+            "published": isoformat_utc(alert.published),
+            "site_name": alert.site_name,
+        },
+        **match,  # figures, captures, snippets, hits: the same shape as `replay --json`
+        "previous_figures": [figure_to_json(f) for f in alert.previous_figures],
+        "tags": list(alert.tags),
+    }
+
+
+def _story_dict(story: Story) -> dict[str, Any]:
+    return {
+        "id": story.id,
+        "headline": story.headline,
+        "url": safe_url(story.url),
+        "severity": story.severity,
+        "summary": story.summary,
+        "rules": list(story.rules),
+        "outlets": [
+            {"name": o.name, "url": safe_url(o.url), "title": o.title} for o in story.outlets
+        ],
+        "alerts": list(story.alert_ids),
+    }
+
+
+def digest_payload(plan: DigestPlan) -> dict[str, Any]:
+    """The documented generic webhook body (version 1).
+
+    Data is passed through unescaped: it is JSON, and escaping is the receiver's business.
+    Field names follow `monitor replay --json` so one parser reads both. `stories` groups the
+    alerts (each story once, most severe first); `alerts` lists them one by one.
+    """
+    return {
+        "version": PAYLOAD_VERSION,
+        "type": "digest",
+        "subscription": plan.subscription,
+        "created_at": isoformat_utc(plan.created_at),
+        "subject": plan.subject,
+        "stories": [_story_dict(s) for s in plan.stories],
+        "alerts": [_alert_dict(a) for s in plan.stories for a in s.alerts],
+    }
+
+
+def render(plan: DigestPlan, envelope: Envelope) -> Payload:
+    return json_payload(plan.subject, digest_payload(plan))
 
 
 def secret_key(secret: str) -> bytes:
@@ -90,111 +174,3 @@ def verify_signature(
         candidate.startswith("v1,") and hmac.compare_digest(candidate.encode(), expected)
         for candidate in signatures.split()
     )
-
-
-class WebhookNotifier:
-    """POSTs each digest as JSON to one URL in one of the registered formats.
-
-    The session is the caller's: it owns connection pooling and the SSRF guard (its connector
-    or resolver refuses unsafe addresses). Redirects are not followed, so a signed body is
-    never re-sent somewhere the operator did not configure.
-    """
-
-    def __init__(
-        self,
-        url: str,
-        format: str = "generic",
-        secret: str | None = None,
-        *,
-        session: aiohttp.ClientSession,
-        timeout: float = 10.0,
-    ) -> None:
-        if format not in WEBHOOK_FORMATS:
-            known = ", ".join(sorted(WEBHOOK_FORMATS))
-            raise ValueError(f"webhook: unknown format {format!r} (known: {known})")
-        if secret is not None:
-            secret_key(secret)  # a bad secret fails here, not in the middle of a send
-        self.url = url
-        self.format = format
-        self.secret = secret
-        self.session = session
-        self.timeout = timeout
-
-    def build(self, message: Message, digest: Digest) -> bytes:
-        """The exact body bytes that are sent (and signed)."""
-        payload = WEBHOOK_FORMATS[self.format](digest, message)
-        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-    def headers(self, body: bytes, *, idempotency_key: str, timestamp: int) -> dict[str, str]:
-        """Request headers; raises ValueError for a key that cannot be a header (a bug)."""
-        if not idempotency_key or any(ch in idempotency_key for ch in "\r\n\0"):
-            raise ValueError("webhook: idempotency key must be a non-empty single line")
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            "webhook-id": idempotency_key,
-            "webhook-timestamp": str(timestamp),
-        }
-        if self.secret is not None:
-            headers["webhook-signature"] = sign(self.secret, idempotency_key, timestamp, body)
-        return headers
-
-    async def send(
-        self, message: Message, digest: Digest, *, idempotency_key: str
-    ) -> DeliveryResult:
-        body = self.build(message, digest)
-        headers = self.headers(body, idempotency_key=idempotency_key, timestamp=int(time.time()))
-        try:
-            async with self.session.post(
-                self.url,
-                data=body,
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=self.timeout),
-                allow_redirects=False,
-            ) as response:
-                # a few bytes of the answer make the error say why (e.g. Slack's "invalid_payload")
-                answer = (await response.content.read(200)).decode("utf-8", "replace")
-                return outcome(response.status, response.headers.get("Retry-After"), answer)
-        except TimeoutError:
-            return DeliveryResult(False, f"webhook: timed out after {self.timeout:g}s", True)
-        except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as exc:
-            return DeliveryResult(False, f"webhook: invalid URL ({exc})", False)
-        except UnsafeURLError as exc:
-            return DeliveryResult(False, f"webhook: refused unsafe URL ({exc})", False)
-        except (aiohttp.ClientError, OSError) as exc:
-            refused = _refused_address(exc)
-            if refused is not None:  # a literal private IP, refused at connect: never retried
-                return DeliveryResult(False, f"webhook: refused unsafe URL ({refused})", False)
-            detail = str(exc) or type(exc).__name__
-            return DeliveryResult(False, f"webhook: connection failed ({detail})", True)
-
-
-def _refused_address(exc: BaseException) -> RefusedAddressError | None:
-    """The SSRF guard's refusal behind a connection error, if that is what it was: a URL on
-    a literal IP ("http://169.254.169.254/") is never resolved, so only the socket sees it."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, RefusedAddressError):
-            return seen
-        os_error = getattr(seen, "os_error", None)
-        if isinstance(os_error, RefusedAddressError):
-            return os_error
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
-def outcome(status: int, retry_after: str | None, answer: str = "") -> DeliveryResult:
-    """Map an HTTP status to a delivery result."""
-    said = f": {one_line(answer, 120)}" if answer.strip() else ""
-    if 200 <= status < 300:
-        return DeliveryResult(True, f"webhook: delivered (HTTP {status})")
-    if status in (408, 429) or status >= 500:
-        return DeliveryResult(
-            False,
-            f"webhook: receiver busy or failing (HTTP {status}{said})",
-            retryable=True,
-            retry_after=parse_retry_after(retry_after),
-        )
-    if 300 <= status < 400:
-        return DeliveryResult(False, f"webhook: redirect not followed (HTTP {status})", False)
-    return DeliveryResult(False, f"webhook: rejected (HTTP {status}{said})", False)

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from monitor.channels import verify_signature
+from monitor.channels.webhook import verify_signature
 
 
 @dataclass

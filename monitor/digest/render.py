@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -24,7 +25,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from monitor import resources
-from monitor.models import Digest, Hit, Message
+from monitor.digest.plan import DigestPlan, figures_line
+from monitor.models import Hit, Message
 from monitor.textfmt import figure_text, history_text, one_line, safe_url
 
 MAX_OUTPUT_CHARS = 1_000_000
@@ -81,26 +83,43 @@ def make_environment(templates_dir: Path | None = None) -> BoundedEnvironment:
     env.filters["http_url"] = lambda url: safe_url(url) or ""
     env.filters["highlight"] = highlight
     env.filters["oneline"] = lambda text, limit=MAX_LINE_CHARS: one_line(text, limit)
+    env.filters["figures"] = figures_line
+    env.filters["when"] = when
     return env
 
 
-def render_digest(env: BoundedEnvironment, digest: Digest) -> Message:
-    context = digest_context(digest)
+def render_digest(
+    env: BoundedEnvironment, plan: DigestPlan, *, zone: tzinfo = UTC, **links: str | None
+) -> Message:
+    """The subject, text and HTML of one digest for one target. `links` are the
+    envelope's (`unsubscribe_url`, `more_url`), shown when set."""
+    context = digest_context(plan, zone, links)
     subject = one_line(_render(env, "subject.txt.j2", context), SUBJECT_MAX_CHARS)
     return Message(
-        subject=subject,
+        subject=subject or plan.subject,
         text=_render(env, "digest.txt.j2", context),
         html=_render(env, "digest.html.j2", context),
     )
 
 
-def digest_context(digest: Digest) -> dict[str, Any]:
+def digest_context(
+    plan: DigestPlan, zone: tzinfo = UTC, links: dict[str, str | None] | None = None
+) -> dict[str, Any]:
     """Everything a digest template may use."""
+    links = links or {}
     return {
-        "subscription": digest.subscription,
-        "created_at": digest.created_at,
-        "alerts": digest.alerts,
-        "rule_titles": list(dict.fromkeys(a.match.title for a in digest.alerts)),
+        "subscription": plan.subscription,
+        "created_at": plan.created_at.astimezone(zone),
+        "subject": plan.subject,
+        "stories": plan.stories,
+        "part": plan.part,
+        "parts": plan.parts,
+        # the alerts one by one, for templates written before stories
+        "alerts": [a for s in plan.stories for a in s.alerts],
+        "rule_titles": list(dict.fromkeys(m.title for s in plan.stories for m in s.matches)),
+        "unsubscribe_url": links.get("unsubscribe_url"),
+        "more_url": links.get("more_url"),
+        "zone": zone,
     }
 
 
@@ -164,3 +183,13 @@ def highlight(
         cursor = end
     pieces.append(str(escape(snippet[cursor:])) if mark == "html" else snippet[cursor:])
     return Markup("".join(pieces)) if mark == "html" else "".join(pieces)
+
+
+def when(value: datetime | None, zone: tzinfo = UTC) -> str:
+    """A date and time in the digest's zone, with the zone: "2 Dec 2026, 07:30 CET"."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    local = value.astimezone(zone)
+    return f"{local.day} {local:%b %Y, %H:%M} {local.tzname() or ''}".rstrip()

@@ -27,6 +27,13 @@ class Schedule:
     def immediate(self) -> bool:
         return self.interval is None and self.cron is None
 
+    @property
+    def timezone(self) -> tzinfo:
+        """The zone the schedule is written in (UTC unless it names one): digests show
+        their times in it."""
+        zone = getattr(self.cron, "timezone", None)
+        return zone if isinstance(zone, tzinfo) else UTC
+
     def next_after(self, since: datetime) -> datetime:
         """When a digest is next due after one was sent (or the subscription began) at `since`."""
         if self.interval is not None:

@@ -18,6 +18,7 @@ from monitor.rules.compile import CompiledRule
 from monitor.rules.figures import to_figures
 from monitor.rules.nodes import Evidence
 from monitor.rules.prefilter import Prefilter
+from monitor.rules.summary import fill_summary
 from monitor.rules.terms import Scope
 from monitor.rules.text import Document
 from monitor.timeutil import utcnow
@@ -174,6 +175,7 @@ def explain(rule: CompiledRule, doc: Document, evidence: Evidence) -> Match:
         captures=captures,
         snippets=tuple(snippets),
         hits=tuple(hits),
+        summary=fill_summary(rule.spec.summary, figures, captures) if rule.spec.summary else "",
     )
 
 

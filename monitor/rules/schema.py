@@ -145,6 +145,8 @@ class RuleSpec(StrictModel):
     description: str | None = None
     tags: list[str] = []
     severity: Severity = "medium"
+    # a short phrase for digest subjects: "{figure} displaced[ in {place}]" (see rules/summary.py)
+    summary: str | None = Field(None, max_length=200)
     fields: list[FieldName] = Field(["title", "summary", "text"], min_length=1)
     match: NodeSpec
     alert: Literal["every", "new-figure", "once-per-story"] = "every"

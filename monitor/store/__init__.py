@@ -16,17 +16,20 @@ from monitor.store.alerts import SETTLE, AlertStore
 from monitor.store.articles import ArticleStore
 from monitor.store.base import _sqlite_begin, _sqlite_pragmas, migrate
 from monitor.store.feeds import FeedState, FeedStore
-from monitor.store.outbox import OutboxEntry, OutboxRow, OutboxStore
+from monitor.store.outbox import NewDelivery, OutboxEntry, OutboxRow, OutboxStore
 from monitor.store.schema import alerts, articles, feeds, metadata, subscriptions
+from monitor.store.subscribers import SubscriberStore, Unsubscribe
 from monitor.store.workers import HEARTBEAT, LEASE, WorkerStore
 
 __all__ = [
     "HEARTBEAT",
     "LEASE",
     "FeedState",
+    "NewDelivery",
     "OutboxEntry",
     "OutboxRow",
     "Store",
+    "Unsubscribe",
     "alerts",
     "articles",
     "feeds",
@@ -35,7 +38,7 @@ __all__ = [
 ]
 
 
-class Store(WorkerStore, FeedStore, ArticleStore, AlertStore, OutboxStore):
+class Store(WorkerStore, FeedStore, ArticleStore, AlertStore, OutboxStore, SubscriberStore):
     """All reads and writes of the worker's state; each method is one short transaction."""
 
     def __init__(self, url: str, *, settle: timedelta = SETTLE) -> None:

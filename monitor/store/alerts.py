@@ -132,7 +132,12 @@ class AlertStore(StoreBase):
     def _alerts(self, where: Any) -> list[Alert]:
         query = (
             select(
-                alerts, articles.c.url, articles.c.title, articles.c.published, articles.c.site_name
+                alerts,
+                articles.c.url,
+                articles.c.title,
+                articles.c.published,
+                articles.c.site_name,
+                articles.c.story_id,
             )
             .join(articles, articles.c.id == alerts.c.article_id)
             .where(where)
@@ -150,6 +155,8 @@ class AlertStore(StoreBase):
                 match=match_from_json(r["match"]),
                 tags=tuple(r["tags"]),
                 previous_figures=tuple(figure_from_json(f) for f in r["previous_figures"]),
+                story_id=r["story_id"] or 0,
+                created_at=as_utc(r["created_at"]),
             )
             for r in rows
         ]

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import hashlib
+from array import array
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
-from monitor.digest.stories import STORY_WINDOW, identifying_text, same_story, story_words
+from monitor.digest.stories import (
+    SAME_STORY,
+    STORY_WINDOW,
+    band_keys,
+    containment,
+    identifying_text,
+    pack,
+    shingles,
+    unpack,
+)
+from monitor.extract.boilerplate import strip_boilerplate
 from monitor.models import Article
 from monitor.store.base import StoreBase, inserted_id
-from monitor.store.schema import alerts, articles, headline_words
+from monitor.store.schema import alerts, articles, story_bands
 from monitor.timeutil import as_utc, utcnow
 
-# How many recent articles sharing headline words a new one is compared with (most shared first).
+# How many recent articles sharing LSH bands a new one is compared with (most shared first).
 STORY_CANDIDATES = 50
 
 
 class ArticleStore(StoreBase):
-    # -- articles and alerts ----------------------------------------------------------------
-
     def known_identities(self, identities: list[str]) -> set[str]:
         """Which of these entry identities are stored already."""
         if not identities:
@@ -47,8 +56,10 @@ class ArticleStore(StoreBase):
         """Store an article and file it under its story. Returns (article id, story id,
         duplicate): a duplicate repeats the full text of an article stored before."""
         now = now or utcnow()
-        words = story_words(article.title)
         text_hash = content_hash(article.text) if identifying_text(article) else None
+        # the summary stands in for a page that could not be read: it still finds its story
+        hashes = shingles(strip_boilerplate(article.text or article.summary))
+        bands = band_keys(hashes)
         with self._using(conn) as conn:
             earlier = None
             if text_hash is not None:
@@ -61,7 +72,7 @@ class ArticleStore(StoreBase):
             if earlier is not None and (as_utc(earlier.created_at) or now) >= now - STORY_WINDOW:
                 story_id: int | None = int(earlier.story_id)
             else:
-                story_id = self._find_story(conn, words, now - STORY_WINDOW)
+                story_id = self._find_story(conn, hashes, bands, now - STORY_WINDOW)
             article_id = inserted_id(
                 conn.execute(
                     insert(articles).values(
@@ -75,15 +86,15 @@ class ArticleStore(StoreBase):
                         partial=article.partial,
                         alerted=alerted and earlier is None,
                         story_id=story_id,
-                        headline_size=len(words),
+                        shingles=pack(hashes) if bands else None,
                         created_at=now,
                     )
                 )
             )
-            if words:
+            if bands:
                 conn.execute(
-                    insert(headline_words),
-                    [{"article_id": article_id, "word": w[:128], "created_at": now} for w in words],
+                    insert(story_bands),
+                    [{"article_id": article_id, "band": b, "created_at": now} for b in bands],
                 )
             if story_id is None:
                 story_id = article_id
@@ -93,25 +104,33 @@ class ArticleStore(StoreBase):
         return article_id, story_id, earlier is not None
 
     @staticmethod
-    def _find_story(conn: Connection, words: frozenset[str], since: datetime) -> int | None:
-        """The story of the most similar recent headline, if similar enough."""
-        if not words:
+    def _find_story(
+        conn: Connection, hashes: array[int], bands: list[str], since: datetime
+    ) -> int | None:
+        """The story of the recent article whose text contains most of this one's (or is
+        mostly contained in it), if enough: candidates share LSH bands, containment decides."""
+        if not bands:
             return None
         shared = func.count().label("shared")
         candidates = conn.execute(
-            select(articles.c.story_id, articles.c.headline_size, shared)
-            .select_from(
-                headline_words.join(articles, articles.c.id == headline_words.c.article_id)
-            )
-            .where(headline_words.c.word.in_(sorted(words)), headline_words.c.created_at >= since)
-            .group_by(articles.c.id, articles.c.story_id, articles.c.headline_size)
+            select(articles.c.story_id, articles.c.shingles)
+            .select_from(story_bands.join(articles, articles.c.id == story_bands.c.article_id))
+            .where(story_bands.c.band.in_(bands), story_bands.c.created_at >= since)
+            .group_by(articles.c.id, articles.c.story_id, articles.c.shingles)
             .order_by(shared.desc(), articles.c.id)
             .limit(STORY_CANDIDATES)
-        )
-        for story_id, size, count in candidates:
-            if same_story(count, len(words), size):
-                return int(story_id)
-        return None
+        ).all()
+        scored = [(containment(hashes, unpack(row.shingles)), row.story_id) for row in candidates]
+        best = max(scored, default=(0.0, None), key=lambda pair: pair[0])
+        return int(best[1]) if best[1] is not None and best[0] >= SAME_STORY else None
+
+    def forget_story_bands(self, now: datetime | None = None) -> int:
+        """Drop band keys older than the story window: no new article looks that far back."""
+        since = (now or utcnow()) - STORY_WINDOW
+        with self.engine.begin() as conn:
+            return int(
+                conn.execute(delete(story_bands).where(story_bands.c.created_at < since)).rowcount
+            )
 
     def story_alerted(self, rule: str, story_id: int, *, conn: Connection | None = None) -> bool:
         """Whether `rule` already alerted on an article of this story."""

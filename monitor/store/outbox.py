@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from monitor.models import Message
 from monitor.store.base import StoreBase, insert_or_ignore
 from monitor.store.schema import alerts, outbox, subscriptions
 from monitor.store.workers import LEASE
@@ -17,12 +15,34 @@ from monitor.timeutil import as_utc, utcnow
 
 
 @dataclass(frozen=True)
+class NewDelivery:
+    """One target's copy of a digest, rendered: what `enqueue_digests` writes."""
+
+    key: str
+    digest: str
+    channel: str
+    target: str
+    subject: str
+    body: bytes
+    content_type: str
+    alert_ids: tuple[int, ...]
+    story_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class OutboxRow:
+    """A claimed delivery: the exact bytes to send to one target."""
+
     id: int
     key: str
+    digest: str
     subscription: str
+    channel: str
+    target: str
+    body: bytes
+    content_type: str
     alert_ids: tuple[int, ...]
-    message: Message
+    story_ids: tuple[int, ...]
     attempts: int
     created_at: datetime
 
@@ -31,6 +51,7 @@ class OutboxRow:
 class OutboxEntry:
     id: int
     subscription: str
+    target: str
     subject: str
     status: str
     attempts: int
@@ -40,8 +61,6 @@ class OutboxEntry:
 
 
 class OutboxStore(StoreBase):
-    # -- subscriptions and outbox -----------------------------------------------------------
-
     def subscription_state(self, name: str, now: datetime | None = None) -> tuple[int, datetime]:
         """(cursor, last digest time); a new subscription starts at the newest alert."""
         with self.engine.begin() as conn:
@@ -60,39 +79,56 @@ class OutboxStore(StoreBase):
                 return cursor, since
             return row["cursor"], as_utc(row["last_digest_at"]) or utcnow()
 
-    def enqueue_digest(
+    def enqueue_digests(
         self,
         subscription: str,
-        alert_ids: list[int],
+        deliveries: list[NewDelivery],
         cursor: int,
-        message: Message,
         now: datetime | None = None,
         *,
         expected: int | None = None,
-    ) -> str | None:
-        """Write a digest to the outbox and move the subscription's cursor past its alerts,
-        atomically. With `expected`, only if the cursor is still there: when another worker
-        queued this digest first, nothing is written and None comes back."""
+    ) -> bool:
+        """Write a due period's deliveries (every target of every digest) and move the
+        subscription's cursor past their alerts, atomically. With `expected`, only if the
+        cursor is still there: when another worker queued them first, nothing is written and
+        False comes back."""
         now = now or utcnow()
-        key = f"msg_{uuid.uuid4().hex}"
         with self.engine.begin() as conn:
             if not self._move_cursor(conn, subscription, expected, cursor, now):
-                return None
-            conn.execute(
-                insert(outbox).values(
-                    key=key,
-                    subscription=subscription,
-                    alert_ids=alert_ids,
-                    subject=message.subject,
-                    text=message.text,
-                    html=message.html,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
+                return False
+            if deliveries:
+                conn.execute(
+                    insert(outbox),
+                    [
+                        {
+                            "key": d.key,
+                            "digest": d.digest,
+                            "subscription": subscription,
+                            "channel": d.channel,
+                            "target": d.target,
+                            "alert_ids": list(d.alert_ids),
+                            "story_ids": list(d.story_ids),
+                            "subject": d.subject,
+                            "body": d.body,
+                            "content_type": d.content_type,
+                            "status": "pending",
+                            "attempts": 0,
+                            "next_attempt_at": now,
+                            "created_at": now,
+                        }
+                        for d in deliveries
+                    ],
                 )
-            )
-        return key
+        return True
+
+    def peek_subscription(self, name: str) -> tuple[int, datetime | None]:
+        """(cursor, last digest time) without writing: a subscription not seen yet starts at
+        the newest alert and has had no digest."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(subscriptions).where(subscriptions.c.name == name)).first()
+            if row is None:
+                return conn.scalar(select(func.coalesce(func.max(alerts.c.id), 0))) or 0, None
+            return row.cursor, as_utc(row.last_digest_at)
 
     def advance_subscription(
         self, subscription: str, cursor: int, now: datetime, *, expected: int | None = None
@@ -143,9 +179,14 @@ class OutboxStore(StoreBase):
             OutboxRow(
                 r["id"],
                 r["key"],
+                r["digest"],
                 r["subscription"],
+                r["channel"],
+                r["target"],
+                bytes(r["body"]),
+                r["content_type"],
                 tuple(r["alert_ids"]),
-                Message(r["subject"], r["text"], r["html"]),
+                tuple(r["story_ids"]),
                 r["attempts"],
                 as_utc(r["created_at"]) or utcnow(),
             )
@@ -177,6 +218,15 @@ class OutboxStore(StoreBase):
                 )
             )
 
+    def mark_skipped(self, row_id: int, reason: str) -> None:
+        """A delivery that is not to be sent any more (its recipient unsubscribed)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == row_id)
+                .values(status="skipped", leased_by=None, last_error=reason)
+            )
+
     def mark_failed(self, row_id: int, error: str, retry_at: datetime | None) -> None:
         """Record a failed attempt: retry at `retry_at`, or dead-letter the row when None."""
         values: dict[str, Any] = {
@@ -193,13 +243,20 @@ class OutboxStore(StoreBase):
 
     def outbox_entries(self, statuses: tuple[str, ...]) -> list[OutboxEntry]:
         """Outbox rows in these states, oldest first: what an operator inspects."""
-        query = select(outbox).where(outbox.c.status.in_(statuses)).order_by(outbox.c.id)
+        o = outbox.c
+        query = (
+            select(o.id, o.subscription, o.target, o.subject, o.status, o.attempts)
+            .add_columns(o.last_error, o.created_at, o.next_attempt_at)
+            .where(o.status.in_(statuses))
+            .order_by(o.id)
+        )
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
         return [
             OutboxEntry(
                 r["id"],
                 r["subscription"],
+                r["target"],
                 r["subject"],
                 r["status"],
                 r["attempts"],

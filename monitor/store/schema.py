@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -59,18 +60,23 @@ articles = Table(
     Column("alerted", Boolean, nullable=False, default=True),
     # the first article of the story this one belongs to (itself when it starts a story)
     Column("story_id", Integer, index=True),
+    # unused since migration 0006 (stories come from the text's shingles)
     Column("headline_size", Integer, nullable=False, default=0),
+    # the text's word-shingle hashes, sorted (digest/stories.py): exact containment
+    Column("shingles", LargeBinary),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
-# The content words of each headline, so an article finds its story with one indexed query.
-headline_words = Table(
-    "headline_words",
+# The MinHash LSH band keys of each article's text (digest/stories.py): an article finds
+# the candidates for its story with one indexed query on these.
+story_bands = Table(
+    "story_bands",
     metadata,
     Column("article_id", Integer, ForeignKey("articles.id"), nullable=False),
-    Column("word", String(128), nullable=False),
+    Column("band", String(32), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Index("ix_headline_words_word", "word", "created_at"),
+    Index("ix_story_bands_band", "band", "created_at"),
+    Index("ix_story_bands_created_at", "created_at"),
 )
 
 alerts = Table(
@@ -112,16 +118,23 @@ subscriptions = Table(
     Column("last_digest_at", DateTime(timezone=True), nullable=False),
 )
 
+# One row per digest and target (an address, a webhook), holding the exact bytes sent.
 outbox = Table(
     "outbox",
     metadata,
     Column("id", Integer, primary_key=True),
+    # the delivery's idempotency key: Message-ID, webhook-id
     Column("key", String(64), nullable=False, unique=True),
+    # the digest the row is one target of
+    Column("digest", String(64), nullable=False, index=True),
     Column("subscription", String(128), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("target", String(512), nullable=False),
     Column("alert_ids", JSON, nullable=False),
+    Column("story_ids", JSON, nullable=False),
     Column("subject", Text, nullable=False),
-    Column("text", Text, nullable=False),
-    Column("html", Text, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("content_type", String(64), nullable=False),
     Column("status", String(16), nullable=False, default="pending"),
     Column("attempts", Integer, nullable=False, default=0),
     # also the lease of the worker sending the row (`leased_by`), renewed by its heartbeat
@@ -130,6 +143,20 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+)
+
+# Who unsubscribed from what: everything (scope "all"), a rule or a story, per address.
+unsubscribes = Table(
+    "unsubscribes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subscription", String(128), nullable=False),
+    Column("address", String(512), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("value", String(128), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("subscription", "address", "scope", "value"),
 )
 
 # The workers using this database, so that a restarted one can free what a dead one held.

@@ -1,8 +1,12 @@
-"""Deliver: put due digests in the outbox, then send what the outbox holds.
+"""Deliver: plan the digests that are due, render each target's copy into the outbox, then
+send what the outbox holds.
 
-A digest's row is written (and its subscription's cursor moved) before anything is sent; a
-send that fails is retried with exponential backoff and jitter, or dead-lettered. Each row's
-key is its idempotency key (Message-ID, webhook-id), so receivers can drop a repeat.
+Three steps: the planner (digest.plan, pure) says what each digest holds; each channel
+renders it into the exact bytes its service takes, written to the outbox, one row per target,
+in the transaction that moves the subscription's cursor; sending reads those bytes and
+nothing else, so a retry is byte-identical. A send that fails is retried with exponential
+backoff and jitter, or dead-lettered, per target: one failing address never holds up the
+others, and an address that got its copy never gets it again.
 """
 
 from __future__ import annotations
@@ -10,151 +14,259 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import uuid
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from monitor.channels import EmailNotifier, Notifier, WebhookNotifier
-from monitor.config import SubscriptionConfig
-from monitor.digest.render import RenderError, make_environment, render_digest
+from monitor.channels import email as email_channel
+from monitor.channels.base import Envelope
+from monitor.channels.http import post
+from monitor.channels.registry import WEBHOOK_FORMATS
+from monitor.channels.smtp import send_batch
+from monitor.config import Config, SubscriptionConfig
+from monitor.digest.plan import DigestPlan, SubscriptionPlan, plan_subscription
+from monitor.digest.render import BoundedEnvironment, RenderError, make_environment, render_digest
 from monitor.intake.fetch import MAX_RETRY_AFTER
-from monitor.models import DeliveryResult, Digest, Message
-from monitor.store import OutboxRow
+from monitor.models import DeliveryResult, Message
+from monitor.store import NewDelivery, OutboxRow
 from monitor.timeutil import utcnow
+from monitor.web.tokens import unsubscribe_url
 from monitor.worker.runtime import CycleReport, Runtime
 
 log = logging.getLogger("monitor.worker.deliver")
 
 MAX_DELIVERY_ATTEMPTS = 8
-# A digest holds at most this many alerts; more go out as several digests in the same cycle.
-MAX_DIGEST_ALERTS = 100
-# Digests sent at once in one pass, and at once to one target (a webhook host, the SMTP server).
+# Deliveries sent at once in one pass, and at once to one target (a webhook host, the SMTP
+# server: one connection each, carrying up to SMTP_BATCH messages).
 DELIVERY_CONCURRENCY = 20
 DELIVERY_PER_TARGET = 4
+SMTP_BATCH = 20
 DELIVERY_BACKOFF_BASE = timedelta(seconds=30)
 DELIVERY_BACKOFF_CAP = timedelta(hours=1)
+WEBHOOK_TARGET = "webhook"
+
+
+def targets(sub: SubscriptionConfig) -> tuple[str, ...]:
+    """Where a subscription's digests go: each email address, or its one webhook."""
+    return sub.email if sub.webhook is None else (WEBHOOK_TARGET,)
+
+
+def plan_due(
+    rt: Runtime, sub: SubscriptionConfig, cursor: int, since: datetime | None, now: datetime
+) -> SubscriptionPlan | None:
+    """The subscription's digests if its schedule is due (None if not, or nothing to write).
+    `since` is the last digest's time (None: no digest yet, so due whenever anything is)."""
+    if since is not None and not sub.schedule.is_due(since, now):
+        return None
+    alerts = rt.store.alerts_after(cursor)
+    if not alerts and sub.schedule.immediate:
+        return None  # nothing new and no clock to restart: no write
+    mutes = rt.store.mutes(sub.name)
+    return plan_subscription(sub.name, targets(sub), sub.wants, alerts, cursor, now, mutes)
 
 
 async def build_digests(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
-    """Each subscription whose schedule is due gets its new alerts in the outbox: one digest,
-    or several of at most MAX_DIGEST_ALERTS after a busy day or a long outage. Digests render
-    off the event loop (an operator's template may take its whole time budget)."""
+    """Each due subscription gets its new stories in the outbox, one row per target (in parts
+    after a busy day). Rendering runs off the event loop: an operator's template may take
+    its whole time budget."""
     for sub in rt.config.subscriptions:
         cursor, since = rt.store.subscription_state(sub.name, now)
-        if not sub.schedule.is_due(since, now):
+        plan = plan_due(rt, sub, cursor, since, now)
+        if plan is None:
             continue
-        alerts = rt.store.alerts_after(cursor)
-        if not alerts and sub.schedule.immediate:
-            continue  # nothing new and no clock to restart: no write
-        wanted = [a for a in alerts if sub.wants(a.match.rule, a.tags)]
-        if not wanted:
-            last = alerts[-1].id if alerts else cursor
-            rt.store.advance_subscription(sub.name, last, now, expected=cursor)
+        deliveries = await asyncio.to_thread(render_plan, rt.config, rt.templates, sub, plan)
+        if deliveries is None:
+            continue  # the alerts stay pending: fixing the template sends them
+        extra = {"subscription": sub.name}
+        if not rt.store.enqueue_digests(sub.name, deliveries, plan.cursor, now, expected=cursor):
+            log.info("another worker queued this digest", extra=extra)
             continue
-        for start in range(0, len(wanted), MAX_DIGEST_ALERTS):
-            chunk = wanted[start : start + MAX_DIGEST_ALERTS]
-            final = start + MAX_DIGEST_ALERTS >= len(wanted)
-            # the final digest also moves the cursor past the alerts nobody here wants
-            moved_to = alerts[-1].id if final else chunk[-1].id
-            message = await asyncio.to_thread(_render, rt, Digest(sub.name, tuple(chunk), now))
-            if message is None:
-                break  # the alerts stay pending: fixing the template sends them
-            key = rt.store.enqueue_digest(
-                sub.name, [a.id for a in chunk], moved_to, message, now, expected=cursor
+        digests = len({d.digest for d in deliveries})
+        report.digests += digests
+        if deliveries:
+            log.info(
+                "queued %d digest(s) of %d stories for %d target(s)",
+                digests,
+                len({s for d in deliveries for s in d.story_ids}),
+                len({d.target for d in deliveries}),
+                extra=extra,
             )
-            extra = {"subscription": sub.name, "delivery_id": key}
-            if key is None:
-                log.info("another worker queued this digest", extra=extra)
-                break
-            cursor = moved_to
-            report.digests += 1
-            log.info("digest queued: %d alerts", len(chunk), extra=extra)
 
 
-def _render(rt: Runtime, digest: Digest) -> Message | None:
+def render_plan(
+    config: Config, templates: BoundedEnvironment, sub: SubscriptionConfig, plan: SubscriptionPlan
+) -> list[NewDelivery] | None:
+    """Every target's copy of every digest, as the bytes to send; None when even the
+    shipped templates fail (nothing is queued, the alerts stay pending)."""
+    deliveries: list[NewDelivery] = []
+    digest_keys: dict[tuple[int, int], str] = {}
+    for digest in plan.digests:
+        # the copies of one digest (its part) share a digest key; each has its own id
+        digest_key = digest_keys.setdefault((digest.part, digest.parts), f"dig_{uuid.uuid4().hex}")
+        key = f"msg_{uuid.uuid4().hex}"
+        if sub.webhook is not None:
+            channel = sub.webhook.format
+            payload = WEBHOOK_FORMATS[channel](digest, Envelope(key))
+        else:
+            channel = "email"
+            message = _render_email(config, templates, sub, digest)
+            if message is None:
+                return None
+            assert config.smtp is not None  # the config refuses email without smtp
+            payload = email_channel.compose(
+                digest,
+                _email_envelope(config, sub, digest, key, digest_key),
+                message,
+                settings=config.smtp,
+                recipient=digest.target,
+            )
+        deliveries.append(
+            NewDelivery(
+                key=key,
+                digest=digest_key,
+                channel=channel,
+                target=digest.target,
+                subject=payload.subject,
+                body=payload.body,
+                content_type=payload.content_type,
+                alert_ids=digest.alert_ids,
+                story_ids=tuple(s.id for s in digest.stories),
+            )
+        )
+    return deliveries
+
+
+def _email_envelope(
+    config: Config, sub: SubscriptionConfig, digest: DigestPlan, key: str, digest_key: str
+) -> Envelope:
+    http, smtp = config.http, config.smtp
+    url = None
+    if http is not None and http.public_url and http.secret:
+        url = unsubscribe_url(http.public_url, http.secret, sub.name, digest.target, digest_key)
+    mailto = None
+    if smtp is not None and smtp.unsubscribe_mailto:
+        subject = quote(f"unsubscribe {sub.name} {digest.target}")
+        mailto = f"mailto:{smtp.unsubscribe_mailto}?subject={subject}"
+    return Envelope(key, unsubscribe_url=url, unsubscribe_mailto=mailto)
+
+
+def _render_email(
+    config: Config, templates: BoundedEnvironment, sub: SubscriptionConfig, digest: DigestPlan
+) -> Message | None:
     """Render with the operator's templates; if they fail, with the shipped ones, so that a
     template mistake delays no alert. None only if even the shipped templates fail."""
-    try:
-        return render_digest(rt.templates, digest)
-    except RenderError as exc:
-        log.error("%s", exc, extra={"subscription": digest.subscription})
-    if rt.config.templates_dir is None:
-        return None
-    try:
-        return render_digest(make_environment(None), digest)
-    except RenderError as exc:
-        log.error("%s", exc, extra={"subscription": digest.subscription})
-        return None
-
-
-def notifier_for(rt: Runtime, sub: SubscriptionConfig) -> Notifier:
-    if sub.webhook is not None:
-        return WebhookNotifier(
-            sub.webhook.url, sub.webhook.format, sub.webhook.secret, session=rt.webhook_session
-        )
-    assert rt.config.smtp is not None  # the config refuses email subscriptions without smtp
-    return EmailNotifier(rt.config.smtp, list(sub.email))
+    zone = sub.schedule.timezone
+    environments = [templates]
+    if config.templates_dir is not None:
+        environments.append(make_environment(None))
+    for env in environments:
+        try:
+            return render_digest(env, digest, zone=zone)
+        except RenderError as exc:
+            log.error("%s", exc, extra={"subscription": sub.name})
+    return None
 
 
 async def deliver(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
-    """Send every due outbox row, concurrently: a few at a time per target (host) and
-    `DELIVERY_CONCURRENCY` in all, so one slow or failing target delays nobody else; rows are
-    claimed as there is room for them. Failures retry with backoff and jitter, or
-    dead-letter."""
-    subscriptions = {s.name: s for s in rt.config.subscriptions}
+    """Send every due outbox row, concurrently: a few connections at a time per target (the
+    SMTP server, a webhook host) and `DELIVERY_CONCURRENCY` rows in all, so one slow or
+    failing target delays nobody else; rows are claimed as there is room for them. Email
+    rows go out in batches over one SMTP connection."""
     everyone = asyncio.Semaphore(DELIVERY_CONCURRENCY)
     per_target: dict[str, asyncio.Semaphore] = {}
 
-    async def bounded(row: OutboxRow) -> None:
-        sub = subscriptions.get(row.subscription)
-        target = _target(sub) if sub is not None else ""
+    async def bounded(target: str, rows: list[OutboxRow]) -> None:
         one_target = per_target.setdefault(target, asyncio.Semaphore(DELIVERY_PER_TARGET))
         async with everyone, one_target:
             try:
-                await _deliver_one(rt, report, row, sub, now)
-            except Exception:  # e.g. the store failed: the row's lease runs out, it is retried
-                log.exception("delivery failed", extra={"delivery_id": row.key})
+                await _send_rows(rt, report, rows, now)
+            except Exception:  # e.g. the store failed: the rows' leases run out, they retry
+                log.exception("delivery failed", extra={"delivery_id": rows[0].key})
 
     # claim only as many rows as there is room to send: the rest stay free for other workers
     sending: set[asyncio.Task[None]] = set()
     while True:
         room = DELIVERY_CONCURRENCY - len(sending)
-        for row in rt.store.due_deliveries(now, limit=room) if room else []:
-            sending.add(asyncio.create_task(bounded(row)))
+        claimed = rt.store.due_deliveries(now, limit=room * SMTP_BATCH) if room else []
+        for target, rows in _batches(rt, claimed):
+            sending.add(asyncio.create_task(bounded(target, rows)))
         if not sending:
             return
         _, sending = await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
 
 
-def _target(sub: SubscriptionConfig) -> str:
-    """Where a subscription's digests go: a webhook's host, or the SMTP server."""
-    if sub.webhook is not None:
-        return "webhook:" + (urlsplit(sub.webhook.url).hostname or "")
-    return "smtp"
+def _batches(rt: Runtime, rows: list[OutboxRow]) -> list[tuple[str, list[OutboxRow]]]:
+    """Email rows in batches of SMTP_BATCH (one connection each); a webhook row alone."""
+    subscriptions = {s.name: s for s in rt.config.subscriptions}
+    emails = [r for r in rows if r.channel == "email"]
+    batches = [("smtp", emails[i : i + SMTP_BATCH]) for i in range(0, len(emails), SMTP_BATCH)]
+    for row in rows:
+        if row.channel != "email":
+            sub = subscriptions.get(row.subscription)
+            url = sub.webhook.url if sub is not None and sub.webhook is not None else ""
+            batches.append(("webhook:" + (urlsplit(url).hostname or ""), [row]))
+    return batches
 
 
-async def _deliver_one(
-    rt: Runtime,
-    report: CycleReport,
-    row: OutboxRow,
-    sub: SubscriptionConfig | None,
-    now: datetime,
+async def _send_rows(
+    rt: Runtime, report: CycleReport, rows: list[OutboxRow], now: datetime
 ) -> None:
-    extra = {"subscription": row.subscription, "delivery_id": row.key}
-    if sub is None:
-        rt.store.mark_failed(row.id, "subscription no longer configured", None)
-        log.error("subscription no longer configured: digest dead-lettered", extra=extra)
+    sendable = [row for row in rows if _still_wanted(rt, row)]
+    if not sendable:
         return
+    try:
+        results = await _send(rt, sendable)
+    except Exception as exc:  # a bug in one channel must not stop the others' deliveries
+        log.exception("channel failed", extra={"delivery_id": sendable[0].key})
+        failed = DeliveryResult(False, f"send: {type(exc).__name__}: {exc}", retryable=True)
+        results = [failed] * len(sendable)
+    for row, result in zip(sendable, results, strict=True):
+        _record(rt, report, row, result, now)
+
+
+async def _send(rt: Runtime, rows: list[OutboxRow]) -> list[DeliveryResult]:
+    """Send stored bytes: a batch of emails over one connection, or one webhook POST."""
+    if rows[0].channel == "email":
+        assert rt.config.smtp is not None
+        return await send_batch(rt.config.smtp, [(r.target, r.body) for r in rows])
+    (row,) = rows
+    sub = next(s for s in rt.config.subscriptions if s.name == row.subscription)
+    assert sub.webhook is not None
+    result = await post(
+        rt.webhook_session,
+        sub.webhook.url,
+        row.body,
+        idempotency_key=row.key,
+        secret=sub.webhook.secret,
+        content_type=row.content_type,
+    )
+    return [result]
+
+
+def _still_wanted(rt: Runtime, row: OutboxRow) -> bool:
+    """Whether a claimed row is still to be sent from here; if not, it is settled now."""
+    extra = {"subscription": row.subscription, "delivery_id": row.key}
+    sub = next((s for s in rt.config.subscriptions if s.name == row.subscription), None)
+    if sub is None or (row.channel == "email") != (sub.webhook is None):
+        rt.store.mark_failed(row.id, "subscription no longer configured", None)
+        log.error("subscription no longer configured: delivery dead-lettered", extra=extra)
+        return False
     if not rt.store.holds(row.id):  # stalled past its lease: another worker has the row now
         log.warning("lease ran out before sending: left to the worker that holds it", extra=extra)
-        return
-    # the digest as it was queued: a retry is the same message (Date, created_at)
-    alerts = tuple(rt.store.alerts_by_id(list(row.alert_ids)))
-    digest = Digest(row.subscription, alerts, row.created_at)
-    try:
-        result = await notifier_for(rt, sub).send(row.message, digest, idempotency_key=row.key)
-    except Exception as exc:  # a bug in one notifier must not stop the others' deliveries
-        log.exception("notifier failed", extra=extra)
-        result = DeliveryResult(False, f"notify: {type(exc).__name__}: {exc}", retryable=True)
+        return False
+    if row.channel == "email":
+        muted = rt.store.mutes(row.subscription).get(row.target)
+        if row.target not in sub.email or (muted is not None and muted.everything):
+            rt.store.mark_skipped(row.id, f"{row.target} unsubscribed or left the subscription")
+            log.info("not sent: %s unsubscribed", row.target, extra=extra)
+            return False
+    return True
+
+
+def _record(
+    rt: Runtime, report: CycleReport, row: OutboxRow, result: DeliveryResult, now: datetime
+) -> None:
+    extra = {"subscription": row.subscription, "delivery_id": row.key}
     # retries count from the failed attempt, not from the start of the pass: a slow
     # target earlier in the pass must not bring the next attempt forward
     attempted_at = max(now, utcnow())

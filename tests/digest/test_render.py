@@ -3,8 +3,9 @@ from datetime import UTC, datetime
 import pytest
 
 from monitor.digest import render
+from monitor.digest.plan import DigestPlan, group_stories
 from monitor.digest.render import RenderError, make_environment, render_digest
-from monitor.models import Alert, Digest, Figure, Hit, Match
+from monitor.models import Alert, Figure, Hit, Match
 
 HOSTILE = 'Envoy <script>alert("x")</script>\r\nBcc: victim@example.org travels'
 
@@ -27,12 +28,15 @@ def digest(title=HOSTILE, url="https://example.org/a?x=1&y=2"):
         match,
         previous_figures=(Figure(12000, "12,000"),),
     )
-    return Digest("desk", (alert,), datetime(2026, 11, 28, 7, 30, tzinfo=UTC))
+    [story] = group_stories([alert])
+    return DigestPlan(
+        "desk", "desk@example.org", datetime(2026, 11, 28, 7, 30, tzinfo=UTC), (story,)
+    )
 
 
 def test_subject_is_one_line_naming_the_alerts():
     message = render_digest(make_environment(), digest())
-    assert message.subject == "1 alert: New displacement figures (at least 40,000)"
+    assert message.subject == "1 story: New displacement figures (at least 40,000)"
 
 
 def test_html_is_escaped_and_marks_hits():
@@ -40,18 +44,19 @@ def test_html_is_escaped_and_marks_hits():
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<b>people</b>" not in html
     assert "Strikes have <mark>displaced</mark> 40,000 &lt;b&gt;people&lt;/b&gt;." in html
+    assert "28 Nov 2026, 07:30 UTC" in html  # dates with times and zone
     assert 'href="https://example.org/a?x=1&amp;y=2"' in html
     assert "up from 12,000" in html
 
 
 def test_text_part_keeps_titles_on_one_line():
     text = render_digest(make_environment(), digest()).text
-    assert 'Envoy <script>alert("x")</script> Bcc: victim@example.org travels\n' in text
-    assert "Figures: at least 40,000" in text and "Up from: 12,000" in text
+    assert '== Envoy <script>alert("x")</script> Bcc: victim@example.org travels ==\n' in text
+    assert "Figures: at least 40,000 (up from 12,000)" in text
 
 
 def test_operator_templates_override_and_are_sandboxed(tmp_path):
-    (tmp_path / "subject.txt.j2").write_text("Desk: {{ alerts|length }} new")
+    (tmp_path / "subject.txt.j2").write_text("Desk: {{ stories|length }} new")
     assert render_digest(make_environment(tmp_path), digest()).subject == "Desk: 1 new"
 
     (tmp_path / "subject.txt.j2").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
@@ -94,10 +99,11 @@ def test_small_repeats_and_powers_are_fine(tmp_path):
 
 @pytest.mark.parametrize("url", ["javascript:alert(4)", "data:text/html,x", "urn:uuid:1", ""])
 def test_only_http_links_are_ever_emitted(url):
-    from monitor.channels.base import digest_payload
+    from monitor.channels.webhook import digest_payload
 
     message = render_digest(make_environment(), digest(url=url))
     assert "href" not in message.html.split("<h2", 1)[1].split("</h2>", 1)[0]
     if url:
         assert url not in message.html and url not in message.text
-    assert digest_payload(digest(url=url))["alerts"][0]["article"]["url"] is None
+    body = digest_payload(digest(url=url))
+    assert body["alerts"][0]["article"]["url"] is None and body["stories"][0]["url"] is None

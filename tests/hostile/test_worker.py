@@ -119,7 +119,7 @@ async def test_operator_mistakes_cost_nothing(
     finally:
         code = await worker.stop()
     assert code == 0, worker.log
-    assert "New displacement figures" in smtp_sink.mails[0].message["Subject"]
+    assert "40,000 displaced in Syria" in smtp_sink.mails[0].message["Subject"]
     assert sorted(seed_alerts(webhook_sink)) == SEED_RULES
 
 

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.models import Article, Figure, Hit, Match, Message, PollResult
+from monitor.models import Article, Figure, Hit, Match, PollResult
 from monitor.store import LEASE, Store
+from tests.conftest import queue_digest
 
 NOW = datetime(2026, 11, 28, 7, 30, tzinfo=UTC)
 MATCH = Match(
@@ -118,14 +119,15 @@ def test_digest_outbox_claims_leases_and_outcomes(store):
     cursor, since = store.subscription_state("desk", NOW)
     assert (cursor, since) == (0, NOW)
     alert_id = store.add_alert(add_article(store), MATCH, (), now=NOW)
-    key = store.enqueue_digest("desk", [alert_id], alert_id, Message("s", "t", "h"), NOW)
+    key = queue_digest(store, "desk", [alert_id], alert_id, NOW)
     assert store.subscription_state("desk") == (alert_id, NOW)
 
     [row] = store.due_deliveries(NOW)
-    assert (row.key, row.alert_ids, row.message, row.attempts) == (
+    assert (row.key, row.alert_ids, row.target, row.body, row.attempts) == (
         key,
         (alert_id,),
-        Message("s", "t", "h"),
+        "desk@example.org",
+        b"Subject: s\r\n\r\nt\r\n",  # the exact bytes queued
         0,
     )
     assert store.due_deliveries(NOW) == []  # leased
@@ -140,7 +142,7 @@ def test_digest_outbox_claims_leases_and_outcomes(store):
 def test_dead_letters_and_new_subscriptions_start_at_the_newest_alert(store):
     alert_id = store.add_alert(add_article(store), MATCH, (), now=NOW)
     assert store.subscription_state("late", NOW)[0] == alert_id
-    store.enqueue_digest("late", [alert_id], alert_id, Message("s", "t", "h"), NOW)
+    queue_digest(store, "late", [alert_id], alert_id, NOW)
     [row] = store.due_deliveries(NOW)
     store.mark_failed(row.id, "email: 550 no such user", None)
     assert store.outbox_counts() == {"dead": 1}
@@ -152,7 +154,7 @@ def test_two_workers_never_claim_the_same_row(database_url):
     try:
         first.subscription_state("desk", NOW)
         for _ in range(3):
-            first.enqueue_digest("desk", [], 0, Message("s", "t", "h"), NOW)
+            queue_digest(first, "desk", [], 0, NOW)
         claimed_first = {r.id for r in first.due_deliveries(NOW)}
         claimed_second = {r.id for r in second.due_deliveries(NOW)}
         assert len(claimed_first) == 3 and claimed_second == set()
@@ -168,23 +170,11 @@ def test_articles_are_filed_under_their_story(store):
         article = Article(url=identity, title=title, text=text)
         return store.add_article(identity, article, now=when)[1]
 
-    long_text = "The envoy's trip, described in full. " * 10
+    long_text = " ".join(f"The envoy's trip, described in full, part {i}." for i in range(20))
     first = story("UN Syria peace envoy travels to Moscow", long_text, "https://a.example/1")
-    assert (
-        story("UN peace envoy for Syria travels to Moscow for talks", "two", "https://b.example/2")
-        == first
-    )
-    assert (
-        story("Russian strikes displace 40,000 in Syria", "three", "https://c.example/3") != first
-    )
-    assert (
-        story("Completely different headline", long_text, "https://d.example/4") == first
-    )  # same text
-    later = NOW + timedelta(days=4)
-    assert (
-        story("UN Syria peace envoy travels to Moscow", "five", "https://e.example/5", later)
-        != first
-    )
+    # the same text under another headline (tests/digest/test_stories.py has real rewrites)
+    assert story("Completely different headline", long_text, "https://d.example/4") == first
+    assert story("UN Syria peace envoy travels to Moscow", "two", "https://b.example/2") != first
 
     alert_id = store.add_alert(
         add_article(store, "https://f.example/6", "six", "x"), MATCH, (), now=NOW
@@ -250,14 +240,14 @@ def test_a_live_worker_keeps_its_leases_by_its_heartbeat(database_url):
 
 DIES_HOLDING_LEASES = """import os, sys
 from datetime import datetime
-from monitor.models import Message
-from monitor.store import LEASE, Store
+from monitor.store import NewDelivery, Store
 
 now = datetime.fromisoformat(sys.argv[2])
 store = Store(sys.argv[1])
 store.register_worker(now)
 store.subscription_state("desk", now)
-store.enqueue_digest("desk", [], 0, Message("s", "t", "h"), now)
+row = NewDelivery("msg_1", "dig_1", "email", "desk@example.org", "s", b"t", "text/plain", (), ())
+store.enqueue_digests("desk", [row], 0, now)
 assert store.claim_due_feeds(["https://example.org/a.xml"], now)
 assert store.due_deliveries(now)
 os._exit(9)  # like kill -9: nothing released
@@ -293,7 +283,7 @@ def test_a_row_whose_lease_ran_out_is_no_longer_held(database_url):
     first, second = Store(database_url), Store(database_url)
     try:
         first.subscription_state("desk", NOW)
-        first.enqueue_digest("desk", [], 0, Message("s", "t", "h"), NOW)
+        queue_digest(first, "desk", [], 0, NOW)
         [row] = first.due_deliveries(NOW)
         assert first.holds(row.id) and not second.holds(row.id)
         [taken] = second.due_deliveries(NOW + LEASE)  # the first worker stalled a minute
@@ -348,39 +338,14 @@ def test_only_one_worker_queues_a_digest(database_url):
         cursor, _ = first.subscription_state("desk", NOW)
         alert_id = first.add_alert(add_article(first), MATCH, (), now=NOW)
         # both workers read cursor 0 and render the same digest; only one may queue it
-        won = first.enqueue_digest(
-            "desk", [alert_id], alert_id, Message("s", "t", "h"), NOW, expected=cursor
-        )
-        lost = second.enqueue_digest(
-            "desk", [alert_id], alert_id, Message("s", "t", "h"), NOW, expected=cursor
-        )
+        won = queue_digest(first, "desk", [alert_id], alert_id, NOW, expected=cursor)
+        lost = queue_digest(second, "desk", [alert_id], alert_id, NOW, expected=cursor)
         assert won is not None and lost is None
         assert first.outbox_counts() == {"pending": 1}
         assert not second.advance_subscription("desk", alert_id, NOW, expected=cursor)
     finally:
         first.close()
         second.close()
-
-
-@pytest.mark.parametrize(
-    "first, second, same",
-    [
-        (
-            "UN Syria peace envoy travels to Moscow",
-            "UN envoy for Syria travels to Moscow for talks",
-            True,
-        ),
-        ("Gaza ceasefire takes effect at dawn", "Ceasefire takes effect in Gaza at dawn", True),
-        ("UN envoy travels to Moscow", "UN envoy travels to Kyiv", False),
-        ("Gaza ceasefire agreed", "Gaza ceasefire collapses", False),
-        ("Floods displace 40,000 in Sudan", "Floods displace 65,000 in Sudan", True),
-    ],
-)
-def test_story_headlines(first, second, same):
-    from monitor.digest.stories import same_story, story_words
-
-    a, b = story_words(first), story_words(second)
-    assert same_story(len(a & b), len(a), len(b)) is same
 
 
 def test_digests_wait_for_alerts_committed_out_of_order_on_postgresql(database_url):
@@ -481,7 +446,7 @@ def test_workers_claiming_at_the_same_moment_never_share_a_feed(database_url):
 def test_outbox_rows_are_claimed_a_few_at_a_time(store):
     store.subscription_state("desk", NOW)
     for _ in range(3):
-        store.enqueue_digest("desk", [], 0, Message("s", "t", "h"), NOW)
+        queue_digest(store, "desk", [], 0, NOW)
     first = store.due_deliveries(NOW, limit=2)
     rest = store.due_deliveries(NOW, limit=2)
     assert len(first) == 2 and len(rest) == 1  # the others were free for another worker

@@ -32,6 +32,19 @@ rules:
 """
 
 
+# Agency copy that outlets carry under their own headlines: what makes their items one story.
+FLOOD_COPY = (
+    "Rivers burst their banks across three eastern provinces overnight after a week of heavy "
+    "rain, washing away roads and bridges and cutting off dozens of villages from the regional "
+    "capital, local officials and aid workers told reporters on Tuesday."
+)
+TRUCE_COPY = (
+    "Residents came out into the streets as the guns fell silent shortly after sunrise, the "
+    "first quiet morning in weeks, while mediators said monitors would be deployed along the "
+    "front line within days to watch over the agreement reached after long talks."
+)
+
+
 class Feed:
     """A feed whose items the test replaces between cycles; items carry their full text."""
 
@@ -89,7 +102,11 @@ async def cycle(tmp_path):
 
 async def test_new_figure_alerts_only_when_the_figure_changes(cycle):
     assert await cycle(
-        ("a", "Floods swamp Sudan villages", "Floods have displaced 40,000 people in Sudan.")
+        (
+            "a",
+            "Floods swamp Sudan villages",
+            f"{FLOOD_COPY} Floods have displaced 40,000 people in Sudan.",
+        )
     ) == [
         ("displaced", "a"),
         ("displaced-by-country", "a"),
@@ -97,7 +114,11 @@ async def test_new_figure_alerts_only_when_the_figure_changes(cycle):
     # the same figure again, from another outlet on the same story: no alert
     assert (
         await cycle(
-            ("b", "Floods swamp Sudan villages", "The floods displaced 40,000 people in Sudan.")
+            (
+                "b",
+                "Villages cut off as rivers rise",
+                f"{FLOOD_COPY} The floods displaced 40,000 people in Sudan.",
+            )
         )
         == []
     )
@@ -106,7 +127,7 @@ async def test_new_figure_alerts_only_when_the_figure_changes(cycle):
         (
             "c",
             "Floods swamp Sudan villages",
-            "Floods have now displaced at least 65,000 people in Sudan.",
+            f"{FLOOD_COPY} Floods have now displaced at least 65,000 people in Sudan.",
         )
     ) == [
         ("displaced", "c"),
@@ -192,11 +213,11 @@ async def test_new_figure_history_is_bounded_and_in_publication_order(tmp_path):
 
 
 async def test_once_per_story_alerts_once_across_outlets(cycle):
-    first = ("a", "Gaza ceasefire takes effect at dawn", "A ceasefire took effect in Gaza at dawn.")
-    same_story = (
+    first = ("a", "Gaza ceasefire takes effect at dawn", f"A ceasefire took effect. {TRUCE_COPY}")
+    same_story = (  # the same agency copy under another headline
         "b",
-        "Ceasefire takes effect in Gaza at dawn",
-        "The truce began at dawn, officials said.",
+        "Guns fall silent as monitors prepare to deploy",
+        f"The truce began at dawn, officials said. {TRUCE_COPY}",
     )
     other_story = (
         "c",

@@ -6,19 +6,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp import web
 
-from monitor.channels import verify_signature
+from monitor.channels.webhook import verify_signature
 from monitor.config import load_config
 from monitor.demo.seedsite import REQUESTS, start_seed_site
-from monitor.models import Message
 from monitor.resources import rules_dir
-from monitor.store import LEASE, Store
+from monitor.store import LEASE, NewDelivery, Store
 from monitor.timeutil import utcnow
-from monitor.worker.deliver import _deliver_one
+from monitor.worker.deliver import _send_rows
 from monitor.worker.pipeline import CycleReport, open_runtime, run_cycle
 from tests.conftest import WEBHOOK_SECRET
 
@@ -63,18 +63,25 @@ async def test_seed_story_travels_from_feed_to_inbox_and_webhook(config, smtp_si
 
         [mail] = smtp_sink.mails
         assert mail.recipients == ["desk@example.org"]
-        subject = mail.message["Subject"]
-        for title in ("New displacement figures", "Envoy travel", "Ceasefire mentioned"):
-            assert title in subject
+        # one story (the seed article), with every rule that matched it
+        assert mail.message["Subject"] == (
+            "1 story: at least 40,000 displaced in Syria; envoy travel to Moscow, Washington; "
+            "ceasefire mentioned"
+        )
         text, html = mail.part("text/plain"), mail.part("text/html")
         for part in (text, html):
+            for title in ("New displacement figures", "Envoy travel", "Ceasefire mentioned"):
+                assert part.count(title) == 1
+            assert (
+                part.count("UN Syria peace envoy travels to Moscow") == 1
+            )  # no snippet repeats it
             assert "40,000" in part
             assert "Moscow, Washington" in part
             assert (
                 "ceasefires</mark> were in place" in part or "**ceasefires** were in place" in part
             )
             assert "Stay informed" not in part and "Middle East Eye delivers" not in part
-        assert "<mark>ceasefires</mark>" in html
+        assert re.search(r'<mark style="background: #ffe27a;[^"]*">ceasefires</mark>', html)
 
         [hook] = webhook_sink.hooks
         assert hook.path == "/hooks/news"
@@ -240,14 +247,10 @@ async def test_a_crashing_notifier_does_not_stop_other_deliveries(
 ):
     from monitor.worker import deliver
 
-    real = deliver.notifier_for
+    async def crashing(*_args, **_kwargs):
+        raise RuntimeError("bug in a channel")
 
-    def crashing_for_email(rt, sub):
-        if sub.email:
-            raise RuntimeError("bug in a notifier")
-        return real(rt, sub)
-
-    monkeypatch.setattr(deliver, "notifier_for", crashing_for_email)
+    monkeypatch.setattr(deliver, "send_batch", crashing)  # email only
     async with open_runtime(config) as rt:
         report = await run_cycle(rt)
         assert (report.delivered, report.delivery_failures) == (1, 1)
@@ -266,11 +269,11 @@ async def test_retry_is_the_same_message(config, webhook_sink):
 
 
 async def test_a_flood_of_alerts_goes_out_in_several_digests(config, webhook_sink):
+    from monitor.digest.plan import MAX_DIGEST_STORIES
     from monitor.models import Article, Match
-    from monitor.worker.deliver import MAX_DIGEST_ALERTS
 
     async with open_runtime(config) as rt:
-        for n in range(MAX_DIGEST_ALERTS * 2 + 5):
+        for n in range(MAX_DIGEST_STORIES * 2 + 5):
             article = Article(
                 url=f"https://example.org/{n}", title=f"Ceasefire {n}", text="A truce."
             )
@@ -280,8 +283,15 @@ async def test_a_flood_of_alerts_goes_out_in_several_digests(config, webhook_sin
             )
         report = await run_cycle(rt)
     assert report.digests == 6  # three for each subscription
-    sizes = [len(hook.json()["alerts"]) for hook in webhook_sink.hooks]
-    assert sizes == [MAX_DIGEST_ALERTS, MAX_DIGEST_ALERTS, 5 + 3]  # and the seed story's three
+    bodies = [hook.json() for hook in webhook_sink.hooks]
+    # the seed story is the most severe (high): it leads the first digest
+    assert [len(b["stories"]) for b in bodies] == [MAX_DIGEST_STORIES, MAX_DIGEST_STORIES, 6]
+    assert bodies[0]["stories"][0]["severity"] == "high"
+    assert sorted(b["subject"].split(":")[0] for b in bodies) == [
+        f"{MAX_DIGEST_STORIES} stories (part 1 of 3)",
+        f"{MAX_DIGEST_STORIES} stories (part 2 of 3)",
+        "6 stories (part 3 of 3)",
+    ]
 
 
 async def test_a_broken_operator_template_falls_back_to_the_shipped_ones(
@@ -295,7 +305,7 @@ async def test_a_broken_operator_template_falls_back_to_the_shipped_ones(
     async with open_runtime(load_config(write_config(text), environ)) as rt:
         report = await run_cycle(rt)
     assert report.delivered == 2
-    assert smtp_sink.mails[0].message["Subject"].startswith("3 alerts:")
+    assert smtp_sink.mails[0].message["Subject"].startswith("1 story: at least 40,000")
 
 
 async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
@@ -403,7 +413,10 @@ async def test_a_worker_stalled_past_its_lease_does_not_send_what_another_took(
     async with open_runtime(config) as rt:
         await run_cycle(rt)  # the seed story: both digests sent
         cursor, _ = rt.store.subscription_state("case-system")
-        rt.store.enqueue_digest("case-system", [], cursor, Message("s", "t", "h"), utcnow())
+        row = NewDelivery(
+            "msg_x", "dig_x", "generic", "webhook", "s", b"{}", "application/json", (), ()
+        )
+        rt.store.enqueue_digests("case-system", [row], cursor, utcnow())
         rows = rt.store.due_deliveries()
         assert len(rows) == 1
         other = Store(config.database_url)  # another worker, a minute later
@@ -412,12 +425,9 @@ async def test_a_worker_stalled_past_its_lease_does_not_send_what_another_took(
         finally:
             other.close()
         assert {r.id for r in taken} == {r.id for r in rows}
-        subscriptions = {s.name: s for s in config.subscriptions}
         report = CycleReport()
         with caplog.at_level(logging.WARNING, logger="monitor.worker.deliver"):
-            for row in rows:
-                sub = subscriptions[row.subscription]
-                await _deliver_one(rt, report, row, sub, datetime.now(UTC))
+            await _send_rows(rt, report, rows, datetime.now(UTC))
     assert report.delivered == 0 and len(webhook_sink.hooks) == 1  # only the first send
     assert "lease ran out before sending" in caplog.text
 

@@ -1,0 +1,1 @@
+"""The worker's web endpoint: one aiohttp app (`monitor run`, config `http:`)."""
