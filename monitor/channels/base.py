@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -29,6 +30,7 @@ __all__ = [
     "one_line",
     "outlets_text",
     "plain",
+    "rule_lines",
     "safe_url",
     "story_view",
 ]
@@ -133,6 +135,19 @@ def story_view(story: Story) -> StoryView:
         outlets=plain(outlets_text(story), 200),
         rules=tuple(_rule_view(m) for m in story.matches),
     )
+
+
+def rule_lines(view: StoryView, escape: Callable[[str], str], bold: str, quote: str) -> list[str]:
+    """Each rule's reasons as lines of a chat's markup (`bold` wraps, `quote` starts a quote)."""
+    lines: list[str] = []
+    for rule in view.rules:
+        lines.append(f"{bold}{escape(rule.title)}{bold} · {escape(rule.severity)}")
+        if rule.figures:
+            lines.append(f"Figures: {escape(rule.figures)}")
+        lines += [f"{escape(name)}: {escape(values)}" for name, values in rule.captures]
+        if rule.snippet:
+            lines.append(f"{quote}{escape(rule.snippet)}")
+    return lines
 
 
 def more_note(plan: DigestPlan, shown: int) -> str:

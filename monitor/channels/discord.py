@@ -21,6 +21,7 @@ from monitor.channels.base import (
     md_link,
     more_note,
     plain,
+    rule_lines,
     story_view,
 )
 from monitor.digest.plan import DigestPlan
@@ -55,14 +56,7 @@ def md_clip(text: str, limit: int) -> str:
 
 def story_embed(view: StoryView, budget: int) -> dict[str, Any]:
     """One story as an embed whose title links to the article; at most `budget` characters."""
-    lines: list[str] = []
-    for rule in view.rules:
-        lines.append(f"**{md_escape(rule.title)}** · {md_escape(rule.severity)}")
-        if rule.figures:
-            lines.append(f"Figures: {md_escape(rule.figures)}")
-        lines += [f"{md_escape(name)}: {md_escape(values)}" for name, values in rule.captures]
-        if rule.snippet:
-            lines.append(f"> {md_escape(rule.snippet)}")
+    lines = rule_lines(view, md_escape, "**", "> ")
     title = md_clip(md_escape(view.headline), min(TITLE_LIMIT, budget // 2))
     embed: dict[str, Any] = {
         "title": title,

@@ -19,6 +19,7 @@ from monitor.channels.base import (
     md_link,
     more_note,
     plain,
+    rule_lines,
     story_view,
 )
 from monitor.digest.plan import DigestPlan
@@ -31,13 +32,7 @@ def story_markdown(view: StoryView) -> str:
     lines = [f"**{md_link(view.url, view.headline)}**"]
     if view.outlets:
         lines[0] += f" ({md_escape(view.outlets)})"
-    for rule in view.rules:
-        lines.append(f"**{md_escape(rule.title)}** · {md_escape(rule.severity)}")
-        if rule.figures:
-            lines.append(f"Figures: {md_escape(rule.figures)}")
-        lines += [f"{md_escape(name)}: {md_escape(values)}" for name, values in rule.captures]
-        if rule.snippet:
-            lines.append(f"> {md_escape(rule.snippet)}")
+    lines += rule_lines(view, md_escape, "**", "> ")
     # two trailing spaces keep each line a line inside one paragraph
     return "  \n".join(lines)
 

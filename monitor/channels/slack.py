@@ -22,6 +22,7 @@ from monitor.channels.base import (
     json_payload,
     more_note,
     plain,
+    rule_lines,
     story_view,
 )
 from monitor.digest.plan import DigestPlan
@@ -53,14 +54,7 @@ def story_mrkdwn(view: StoryView) -> str:
     lines = [f"*{_link(view.url, view.headline)}*"]
     if view.outlets:
         lines[0] += f" ({escape(view.outlets)})"
-    for rule in view.rules:
-        lines.append(f"*{escape(rule.title)}* · {escape(rule.severity)}")
-        if rule.figures:
-            lines.append(f"Figures: {escape(rule.figures)}")
-        lines += [f"{escape(name)}: {escape(values)}" for name, values in rule.captures]
-        if rule.snippet:
-            lines.append(f">{escape(rule.snippet)}")
-    return "\n".join(lines)
+    return "\n".join(lines + rule_lines(view, escape, "*", ">"))
 
 
 def render(plan: DigestPlan, envelope: Envelope) -> Payload:
