@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 import click
 
 from monitor import __version__
-from monitor.errors import LocatedError, Problem
+from monitor.errors import LocatedError, MonitorError, Problem
 
 log = logging.getLogger("monitor")
 
@@ -52,8 +52,9 @@ def _setup_logging(verbose: int) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.INFO)
 
 
-def _fail(error: LocatedError) -> NoReturn:
-    for problem in error.problems:
+def _fail(error: MonitorError) -> NoReturn:
+    problems = error.problems if isinstance(error, LocatedError) else [error]
+    for problem in problems:
         click.echo(str(problem), err=True)
     sys.exit(1)
 
@@ -127,7 +128,7 @@ def run(config_path: Path) -> None:
     logging.getLogger("monitor").setLevel(logging.INFO)
     try:
         asyncio.run(run_worker(config))
-    except LocatedError as exc:
+    except MonitorError as exc:
         _fail(exc)
 
 

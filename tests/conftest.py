@@ -135,3 +135,22 @@ def queue_digest(
     )
     queued = store.enqueue_digests(subscription, [row], cursor, now, expected=expected)
     return key if queued else None
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+async def browser():
+    """Debian's headless Chromium driven by Playwright (nothing downloads a browser)."""
+    if not CHROMIUM.exists():
+        pytest.skip("browser tests need Debian's Chromium: apt-get install chromium")
+    playwright_api = pytest.importorskip("playwright.async_api", reason="pip install playwright")
+    async with playwright_api.async_playwright() as p:
+        chromium = await p.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()

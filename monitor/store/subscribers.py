@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from monitor.digest.plan import Mutes
 from monitor.store.base import StoreBase, insert_or_ignore
-from monitor.store.schema import unsubscribes
+from monitor.store.schema import outbox, unsubscribes
 from monitor.timeutil import as_utc, utcnow
 
 SCOPES = ("all", "rule", "story")
@@ -46,6 +46,31 @@ class SubscriberStore(StoreBase):
         }
         with self.engine.begin() as conn:
             conn.execute(insert_or_ignore(conn, unsubscribes), [row])
+
+    def resubscribe(
+        self, subscription: str, address: str, scope: str = "all", value: str = ""
+    ) -> None:
+        """Take back one `unsubscribe` (the confirmation page's "subscribe again")."""
+        u = unsubscribes.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(unsubscribes).where(
+                    u.subscription == subscription,
+                    u.address == address,
+                    u.scope == scope,
+                    u.value == (value if scope != "all" else ""),
+                )
+            )
+
+    def received_alerts(self, subscription: str, address: str, digest: str) -> list[int]:
+        """The alert ids of the digest `digest` as sent to `address` (none if it was not)."""
+        o = outbox.c
+        query = select(o.alert_ids).where(
+            o.digest == digest, o.subscription == subscription, o.target == address
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).scalars().all()
+        return sorted({int(i) for ids in rows for i in ids})
 
     def mutes(self, subscription: str) -> dict[str, Mutes]:
         """What each address of a subscription has turned off."""

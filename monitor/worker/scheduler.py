@@ -10,7 +10,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,11 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.config import Config
-from monitor.errors import LocatedError
+from monitor.errors import LocatedError, MonitorError
 from monitor.rules.load import load_rules, rule_files
 from monitor.rules.match import RuleSet
 from monitor.timeutil import utcnow
+from monitor.web.app import make_app, serving
 from monitor.worker.deliver import build_digests, deliver
 from monitor.worker.ingest import Poller
 from monitor.worker.pipeline import CycleReport, Runtime, open_runtime
@@ -173,6 +175,23 @@ class Jobs:
             await asyncio.wait(self.running, timeout=timeout)
 
 
+@asynccontextmanager
+async def _web(config: Config, rt: Runtime) -> AsyncIterator[None]:
+    """The worker's web endpoint (unsubscribe pages), when the config has `http:`."""
+    if config.http is None:
+        yield
+        return
+    host, port = config.http.host, config.http.port
+    async with AsyncExitStack() as stack:
+        try:
+            url = await stack.enter_async_context(serving(make_app(config, rt.store), host, port))
+        except OSError as exc:
+            where = f"{config.path}: http.listen {host}:{port}"
+            raise MonitorError(f"{where}: {exc.strerror or exc}") from exc
+        log.info("serving %s", url)
+        yield
+
+
 async def run_worker(config: Config, *, stop: asyncio.Event | None = None) -> None:
     """Run until SIGTERM/SIGINT (or `stop` is set), then shut down cleanly."""
     stop = stop or asyncio.Event()
@@ -186,7 +205,7 @@ async def run_worker(config: Config, *, stop: asyncio.Event | None = None) -> No
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     tick = min([MAX_TICK, *(f.interval for f in config.feeds)]).total_seconds()
-    async with open_runtime(config, extract_workers=None) as rt:
+    async with open_runtime(config, extract_workers=None) as rt, _web(config, rt):
         watcher = RuleWatcher(config.rule_paths)
         jobs = Jobs()
         scheduler = AsyncIOScheduler(timezone="UTC")

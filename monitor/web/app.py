@@ -1,0 +1,92 @@
+"""The worker's web endpoint: one aiohttp application that each feature mounts its routes on
+(the unsubscribe pages today), with the headers every response carries.
+
+`monitor run` serves it when the config has an `http:` section, on `http.listen`
+(127.0.0.1:8080 unless told otherwise: loopback, so nothing is exposed by accident).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from monitor.config import Config
+from monitor.store import Store
+
+__all__ = ["CONFIG", "PAGES", "STORE", "make_app", "page", "serving"]
+
+CONFIG = web.AppKey("config", Config)
+STORE = web.AppKey("store", Store)
+PAGES = web.AppKey("pages", Environment)
+
+# Nothing we accept is larger than a short form; a bigger body is refused before it is read.
+MAX_BODY_BYTES = 16 * 1024
+
+# Every response: no scripts, frames or foreign forms; no URL (which may hold a token) leaks
+# through a Referer header, nor into a cache.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex",
+}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def _security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:  # 404, 405, 413...: the same headers
+        exc.headers.update(SECURITY_HEADERS)
+        raise
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def make_app(config: Config, store: Store) -> web.Application:
+    """The application with every feature mounted; the caller owns `store`."""
+    from monitor.web import unsubscribe
+
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_security_headers])
+    app[CONFIG] = config
+    app[STORE] = store
+    app[PAGES] = Environment(
+        loader=PackageLoader("monitor.web", "templates"),
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    unsubscribe.mount(app)
+    return app
+
+
+def page(request: web.Request, template: str, status: int = 200, **context: object) -> web.Response:
+    """An HTML page rendered from `monitor/web/templates`."""
+    html = request.app[PAGES].get_template(template).render(**context)
+    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+
+@asynccontextmanager
+async def serving(app: web.Application, host: str, port: int) -> AsyncIterator[str]:
+    """Serve `app` on host:port (0 picks a free port) until the block ends; yields its URL."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound_host, bound_port = runner.addresses[0][:2]
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        yield f"http://{shown}:{bound_port}"
+    finally:
+        await runner.cleanup()
