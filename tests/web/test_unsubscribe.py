@@ -4,6 +4,7 @@ chosen there decides what that address receives next. Then the same page in Chro
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from monitor.web.app import make_app, serving
 from monitor.web.tokens import make_token
 from monitor.worker.pipeline import open_runtime, run_cycle
 from tests.conftest import queue_digest
+from tests.hostile.worker import Worker
 from tests.worker.test_pipeline import config_text
 
 SECRET = "unsubscribe-test-secret-0123456789"
@@ -182,3 +184,32 @@ async def test_a_reader_mutes_a_rule_then_leaves_in_chromium(http_config, smtp_s
         await page.get_by_role("button", name="Subscribe again").click()
         await page.get_by_role("heading", name=re.compile("Unsubscribe from")).wait_for()
         assert not rt.store.mutes("humanitarian-desk")[DESK].everything
+
+
+async def test_monitor_run_serves_the_link_it_mails(http_config, smtp_sink, environ):
+    worker = await Worker.start(http_config.path, environ)
+    try:
+        await worker.logged(f"serving http://127.0.0.1:{http_config.http.port}")
+        for _ in range(600):  # the first poll and delivery, bounded
+            if smtp_sink.mails:
+                break
+            await asyncio.sleep(0.1)
+        link = unsubscribe_link(smtp_sink.mails[0])
+        async with aiohttp.ClientSession() as http:
+            async with http.post(link, data={"List-Unsubscribe": "One-Click"}) as response:
+                assert response.status == 200
+                assert "is unsubscribed" in await response.text()
+    finally:
+        assert await worker.stop() == 0
+
+
+async def test_a_taken_port_stops_monitor_run_with_a_clear_error(http_config, environ):
+    with socket.socket() as taken:
+        taken.bind((http_config.http.host, http_config.http.port))
+        taken.listen()
+        worker = await Worker.start(http_config.path, environ)
+        code = await asyncio.wait_for(worker.process.wait(), 60)
+        await worker.stop()
+    assert code == 1
+    assert f"http.listen 127.0.0.1:{http_config.http.port}: " in worker.log
+    assert "Traceback" not in worker.log
