@@ -13,7 +13,7 @@ CORPUS ?= ../shared/corpus
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[demo,test]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -30,7 +30,7 @@ eval: $(STAMP)
 	else echo "make eval: no labelled corpus at $(CORPUS) (set CORPUS=folder with labels.jsonl)"; fi
 
 lint: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[demo,test,dev]'
 	$(BIN)/ruff format --check monitor tests bench
 	$(BIN)/ruff check monitor tests bench
 	$(BIN)/mypy

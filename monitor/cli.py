@@ -108,7 +108,12 @@ def demo() -> None:
 
     Example: monitor demo
     """
-    from monitor.demo.run import describe, run_demo
+    try:
+        from monitor.demo.run import describe, run_demo
+    except ModuleNotFoundError as exc:  # the demo's SMTP server is an optional extra
+        raise click.ClickException(
+            f"monitor demo needs {exc.name}: pip install 'news-monitor[demo]'"
+        ) from exc
 
     logging.getLogger("monitor").setLevel(logging.INFO)
     result = asyncio.run(run_demo())

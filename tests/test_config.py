@@ -225,3 +225,28 @@ def test_email_addresses_must_be_addresses(write_config):
         found[1].startswith("5:22: ")
         and "invalid email address 'x@example.org\\r\\nBcc:" in found[1]
     )
+
+
+def test_the_example_config_loads_and_is_the_one_documented(tmp_path):
+    import re
+    import shutil
+
+    from tests.conftest import REPO
+
+    example = (REPO / "monitor.example.yaml").read_text()
+    documented = (REPO / "docs" / "config.md").read_text().split("## A complete example")[1]
+    block = re.search(r"```yaml\n(.*?)```", documented, re.S).group(1)
+    # the file only adds a header of comments to the documented example
+    assert example.endswith(block)
+
+    shutil.copy(REPO / "monitor.example.yaml", tmp_path / "monitor.yaml")
+    shutil.copytree(REPO / "rules", tmp_path / "rules")
+    secrets = {
+        name: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        for name in re.findall(r"\b([A-Z][A-Z0-9_]+_(?:URL|SECRET|PASSWORD|KEY))\b", example)
+    }
+    secrets["SLACK_WEBHOOK_URL"] = "https://hooks.slack.com/services/T/B/x"
+    config = load_config(tmp_path / "monitor.yaml", secrets)
+    assert config.http is not None and config.http.public_url == "https://monitor.example.org"
+    assert config.smtp is not None and config.smtp.dkim is not None
+    assert {s.name for s in config.subscriptions} >= {"humanitarian-desk", "case-system"}
