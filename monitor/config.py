@@ -266,7 +266,7 @@ def _resolve(
             sender=s.from_,
             timeout=s.timeout,
             unsubscribe_mailto=s.unsubscribe_mailto or parseaddr(s.from_)[1] or None,
-            dkim=_dkim(s, secret),
+            dkim=_dkim(s, secret, locator, problems),
         )
     subscriptions = []
     names: set[str] = set()
@@ -345,12 +345,25 @@ def _resolve(
 
 
 def _dkim(
-    smtp: SmtpModel, secret: Callable[[str | None, tuple[str | int, ...]], str | None]
+    smtp: SmtpModel,
+    secret: Callable[[str | None, tuple[str | int, ...]], str | None],
+    locator: Locator,
+    problems: list[Problem],
 ) -> DkimSettings | None:
     if smtp.dkim is None:
         return None
-    key = secret(smtp.dkim.private_key_env, ("smtp", "dkim", "private_key_env"))
-    return DkimSettings(smtp.dkim.domain, smtp.dkim.selector, (key or "").encode())
+    at = ("smtp", "dkim", "private_key_env")
+    key = (secret(smtp.dkim.private_key_env, at) or "").encode()
+    if key:
+        from dkim.crypto import UnparsableKeyError, parse_pem_private_key
+
+        try:
+            parse_pem_private_key(key)
+        except UnparsableKeyError as exc:  # found now, not as a dead letter per email
+            problems.append(
+                locator.problem(at, f"{smtp.dkim.private_key_env} is not a PEM private key ({exc})")
+            )
+    return DkimSettings(smtp.dkim.domain, smtp.dkim.selector, key)
 
 
 def _http(

@@ -154,3 +154,21 @@ async def browser():
             yield chromium
         finally:
             await chromium.close()
+
+
+@pytest.fixture(scope="session")
+def dkim_private_key(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A PEM RSA key, made by openssl for this test run."""
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("DKIM tests need openssl to make a key")
+    path = tmp_path_factory.mktemp("dkim") / "key.pem"
+    subprocess.run(
+        ["openssl", "genrsa", "-traditional", "-out", str(path), "2048"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return path.read_text()

@@ -227,7 +227,7 @@ def test_email_addresses_must_be_addresses(write_config):
     )
 
 
-def test_the_example_config_loads_and_is_the_one_documented(tmp_path):
+def test_the_example_config_loads_and_is_the_one_documented(tmp_path, dkim_private_key):
     import re
     import shutil
 
@@ -246,7 +246,25 @@ def test_the_example_config_loads_and_is_the_one_documented(tmp_path):
         for name in re.findall(r"\b([A-Z][A-Z0-9_]+_(?:URL|SECRET|PASSWORD|KEY))\b", example)
     }
     secrets["SLACK_WEBHOOK_URL"] = "https://hooks.slack.com/services/T/B/x"
+    secrets["DKIM_PRIVATE_KEY"] = dkim_private_key
     config = load_config(tmp_path / "monitor.yaml", secrets)
     assert config.http is not None and config.http.public_url == "https://monitor.example.org"
     assert config.smtp is not None and config.smtp.dkim is not None
     assert {s.name for s in config.subscriptions} >= {"humanitarian-desk", "case-system"}
+
+
+def test_a_dkim_key_that_is_no_key_fails_at_start(write_config):
+    path = write_config(
+        textwrap.dedent(
+            """\
+            feeds: [{url: "https://example.org/rss"}]
+            smtp:
+              host: localhost
+              dkim: {domain: example.org, selector: news, private_key_env: DKIM_KEY}
+            """
+        )
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {"DKIM_KEY": "not a key"})
+    assert str(caught.value).startswith(f"{path}:4:")
+    assert "DKIM_KEY is not a PEM private key" in str(caught.value)

@@ -18,7 +18,7 @@ from monitor.worker.deliver import build_digests, deliver
 from monitor.worker.ingest import poll_feeds
 from monitor.worker.runtime import CycleReport, Runtime, open_runtime
 
-__all__ = ["CycleReport", "Runtime", "open_runtime", "run_cycle"]
+__all__ = ["CycleReport", "Runtime", "open_runtime", "run_cycle", "tidy"]
 
 log = logging.getLogger("monitor.worker.pipeline")
 
@@ -32,6 +32,7 @@ async def run_cycle(
     await poll_feeds(rt, report, poll_all=poll_all, now=now)
     await build_digests(rt, report, now=now)
     await deliver(rt, report, now=now)
+    tidy(rt, now)
     log.info(
         "cycle done: %d feeds polled (%d failed), %d new articles, %d alerts, %d digests, "
         "%d delivered",
@@ -43,3 +44,10 @@ async def run_cycle(
         report.delivered,
     )
     return report
+
+
+def tidy(rt: Runtime, now: datetime | None = None) -> None:
+    """Forget what no later step can need: story band keys older than the story window."""
+    forgotten = rt.store.forget_story_bands(now)
+    if forgotten:
+        log.info("forgot %d story band keys past the story window", forgotten)

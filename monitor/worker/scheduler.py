@@ -26,7 +26,7 @@ from monitor.timeutil import utcnow
 from monitor.web.app import make_app, serving
 from monitor.worker.deliver import build_digests, deliver
 from monitor.worker.ingest import Poller
-from monitor.worker.pipeline import CycleReport, Runtime, open_runtime
+from monitor.worker.pipeline import CycleReport, Runtime, open_runtime, tidy
 from monitor.worker.runtime import check_subscribed_rules
 
 log = logging.getLogger("monitor.worker.scheduler")
@@ -37,6 +37,7 @@ MAX_TICK = timedelta(seconds=30)
 RULES_CHECK_SECONDS = 2.0
 DELIVERY_SECONDS = 10.0
 DELIVERY_JOB = "deliver"
+TIDY_SECONDS = 600.0
 # On SIGTERM, running jobs get this long to finish their cancellation...
 SHUTDOWN_SECONDS = 5.0
 # ...and the whole process this long to exit, or it is ended (EXIT_CODE_FORCED).
@@ -118,6 +119,13 @@ async def _guarded_delivery(rt: Runtime) -> None:
         await deliver(rt, report, now=now)
     except Exception:
         log.exception("delivery failed")
+
+
+async def _guarded_tidy(rt: Runtime) -> None:
+    try:
+        tidy(rt)
+    except Exception:  # the next run tries again
+        log.exception("tidying the store failed")
 
 
 def _start_polls(poller: Poller) -> None:
@@ -239,6 +247,15 @@ async def run_worker(config: Config, *, stop: asyncio.Event | None = None) -> No
             coalesce=True,
             max_instances=1,
             id="rules",
+        )
+        scheduler.add_job(
+            jobs.tracked(_guarded_tidy),
+            "interval",
+            args=[rt],
+            seconds=TIDY_SECONDS,
+            coalesce=True,
+            max_instances=1,
+            id="tidy",
         )
         scheduler.start()
         log.info(

@@ -441,3 +441,20 @@ async def test_a_stopping_worker_frees_what_it_held(config):
         assert other.claim_due_feeds([f.url for f in config.feeds], datetime.now(UTC))
     finally:
         other.close()
+
+
+async def test_a_cycle_forgets_story_band_keys_past_the_story_window(config):
+    from sqlalchemy import func, select
+
+    from monitor.digest.stories import STORY_WINDOW
+    from monitor.store.schema import story_bands
+
+    def bands(rt):
+        with rt.store.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(story_bands)).scalar_one()
+
+    async with open_runtime(config) as rt:
+        await run_cycle(rt)
+        assert bands(rt) > 0
+        await run_cycle(rt, now=utcnow() + STORY_WINDOW + timedelta(hours=1))
+        assert bands(rt) == 0
