@@ -370,7 +370,9 @@ def rules_eval(
 
 @main.command()
 @config_option
-@click.option("--all", "show_all", is_flag=True, help="Also list digests already sent.")
+@click.option(
+    "--all", "show_all", is_flag=True, help="Also list deliveries already sent or skipped."
+)
 @click.option(
     "--requeue",
     "requeue_ids",
@@ -383,7 +385,8 @@ def rules_eval(
 def outbox(
     config_path: Path, show_all: bool, requeue_ids: tuple[int, ...], requeue_dead: bool
 ) -> None:
-    """Digests waiting, retrying or dead-lettered; requeue dead letters once the cause is fixed.
+    """Deliveries waiting, retrying or dead-lettered (one per target of a digest); requeue
+    dead letters once the cause is fixed.
 
     Example: monitor outbox -c monitor.yaml --requeue-dead
     """
@@ -394,9 +397,9 @@ def outbox(
     try:
         if requeue_ids or requeue_dead:
             ids = list(requeue_ids) or [e.id for e in store.outbox_entries(("dead",))]
-            click.echo(f"requeued {store.requeue(ids)} digests")
+            click.echo(f"requeued {store.requeue(ids)} deliveries")
             return
-        statuses = ("pending", "dead", "sent") if show_all else ("pending", "dead")
+        statuses = ("pending", "dead", "sent", "skipped") if show_all else ("pending", "dead")
         entries = store.outbox_entries(statuses)
         for e in entries:
             retry = (
@@ -412,7 +415,8 @@ def outbox(
             if e.last_error:
                 click.echo(f"       last error: {e.last_error}")
         counts = store.outbox_counts()
-        click.echo(", ".join(f"{counts.get(s, 0)} {s}" for s in ("pending", "dead", "sent")))
+        shown = ("pending", "dead", "sent", "skipped")
+        click.echo(", ".join(f"{counts.get(s, 0)} {s}" for s in shown))
     finally:
         store.close()
 
@@ -515,6 +519,52 @@ def digest_preview(name: str, config_path: Path, out: Path | None) -> None:
     if out and html is not None:
         out.write_text(html.get_content(), encoding="utf-8")
         click.echo(f"HTML written to {out}", err=True)
+
+
+@main.command()
+@config_option
+@click.argument("subscription")
+@click.argument("address")
+@click.option("--rule", help="Mute only this rule for the address.")
+@click.option("--story", type=int, help="Mute only this story (its id) for the address.")
+@click.option("--undo", is_flag=True, help="Take the unsubscribe or mute back.")
+def unsubscribe(
+    config_path: Path,
+    subscription: str,
+    address: str,
+    rule: str | None,
+    story: int | None,
+    undo: bool,
+) -> None:
+    """Record an unsubscribe (or a mute) that came by mail, as the link in the email would.
+
+    Example: monitor unsubscribe humanitarian-desk desk@example.org -c monitor.yaml
+    """
+    from monitor.store import Store
+
+    if rule is not None and story is not None:
+        raise click.UsageError("give --rule or --story, not both")
+    config = _load_config(config_path)
+    sub = next((s for s in config.subscriptions if s.name == subscription), None)
+    if sub is None or address not in sub.email:
+        known = ", ".join(
+            f"{s.name} ({', '.join(s.email)})" for s in config.subscriptions if s.email
+        )
+        raise click.UsageError(
+            f"no email subscription {subscription!r} with the address {address!r}; "
+            f"email subscriptions: {known or 'none'}"
+        )
+    scope, value = ("rule", rule) if rule else ("story", str(story)) if story else ("all", "")
+    store = Store(config.database_url)
+    try:
+        if undo:
+            store.resubscribe(subscription, address, scope, value)
+        else:
+            store.unsubscribe(subscription, address, scope, value)
+    finally:
+        store.close()
+    what = "unsubscribed" if scope == "all" else f"{scope} {value} muted"
+    click.echo(f"{subscription}: {address} {what}{' taken back' if undo else ''}")
 
 
 @main.command()

@@ -161,9 +161,38 @@ async def test_outbox_lists_and_requeues_dead_letters(tmp_path, smtp_sink):
         in listed.output
     )
     assert "last error: email: 550 no such user" in listed.output
-    assert listed.output.endswith("0 pending, 1 dead, 0 sent\n")
-    assert run("outbox", "-c", config, "--requeue-dead").output == "requeued 1 digests\n"
-    assert run("outbox", "-c", config).output.endswith("1 pending, 0 dead, 0 sent\n")
+    assert listed.output.endswith("0 pending, 1 dead, 0 sent, 0 skipped\n")
+    assert run("outbox", "-c", config, "--requeue-dead").output == "requeued 1 deliveries\n"
+    assert run("outbox", "-c", config).output.endswith("1 pending, 0 dead, 0 sent, 0 skipped\n")
+
+
+def test_an_unsubscribe_by_mail_is_recorded_and_listed(tmp_path):
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        textwrap.dedent(f"""\
+        rules: {rules_dir()}
+        feeds: [{{url: "https://example.org/rss"}}]
+        smtp: {{host: 127.0.0.1}}
+        subscriptions:
+          - name: desk
+            email: [desk@example.org, duty@example.org]
+            rules: [ceasefire, envoy-travel]
+        """)
+    )
+    done = run("unsubscribe", "desk", "desk@example.org", "-c", config)
+    assert done.output == "desk: desk@example.org unsubscribed\n"
+    muted = run("unsubscribe", "desk", "duty@example.org", "--rule", "ceasefire", "-c", config)
+    assert muted.output == "desk: duty@example.org rule ceasefire muted\n"
+    listing = run("subscriptions", "-c", config).output
+    assert "desk@example.org  unsubscribed " in listing
+    assert "duty@example.org  receiving (muted: rule ceasefire)" in listing
+
+    run("unsubscribe", "desk", "desk@example.org", "--undo", "-c", config)
+    assert "desk@example.org  receiving\n" in run("subscriptions", "-c", config).output
+
+    unknown = run("unsubscribe", "desk", "boss@example.org", "-c", config)
+    assert unknown.exit_code == 2
+    assert "no email subscription 'desk' with the address 'boss@example.org'" in unknown.output
 
 
 def test_replay_explain_says_why_each_rule_did_not_fire(tmp_path):
