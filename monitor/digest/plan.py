@@ -9,6 +9,7 @@ MAX_DIGEST_STORIES. Rendering and sending are the channels' business.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -114,7 +115,13 @@ class Mutes:
             return None
         if len(matches) == len(story.matches):
             return story
-        return replace(story, matches=matches, severity=_most_severe(m.severity for m in matches))
+        return replace(
+            story,
+            matches=matches,
+            severity=_most_severe(m.severity for m in matches),
+            # the muted rules' alerts are not sent to this target either
+            alerts=tuple(a for a in story.alerts if a.match.rule not in self.rules),
+        )
 
 
 @dataclass(frozen=True)
@@ -262,7 +269,9 @@ def subject_line(stories: tuple[Story, ...], part: int = 1, parts: int = 1) -> s
             break
         said.append(summary)
     if not said:
-        return f"{head}: " + _first_words(stories[0].summary) if stories else head
+        if not stories:
+            return head
+        return f"{head}: " + _first_words(stories[0].summary, SUBJECT_MAX_CHARS - len(head) - 2)
     rest = count - len(said)
     return f"{head}: {'; '.join(said)}" + (f", and {rest} more" if rest else "")
 
@@ -275,14 +284,27 @@ def figures_line(match: RuleMatch) -> str:
     return text
 
 
-def _first_words(text: str) -> str:
-    """As many whole words as fit beside the count: a long summary is cut between words."""
-    words: list[str] = []
-    for word in one_line(text, 10_000).split(" "):
-        if len(" ".join([*words, word])) > SUBJECT_MAX_CHARS - 20:
-            return " ".join(words) + " …"
-        words.append(word)
-    return " ".join(words)
+# Where a summary too long for a subject may be cut: after a list item or a rule's summary.
+_LIST_ITEM = re.compile(r"(?<=[,;]) ")
+
+
+def _first_words(text: str, room: int) -> str:
+    """A long summary in at most `room` characters, cut after a whole list item ("12 000,
+    13 000 …") rather than between words, so that a figure of several words ("24 000",
+    "1.2 million") keeps them all; between words only when the first item alone is too long."""
+    text = one_line(text, 10_000)
+    if len(text) <= room:
+        return text
+    for pieces in (_LIST_ITEM.split(text), text.split(" ")):
+        kept = ""
+        for piece in pieces:
+            longer = f"{kept} {piece}" if kept else piece
+            if len(longer) + 2 > room:
+                break
+            kept = longer
+        if kept:
+            return kept.rstrip(",;") + " …"
+    return one_line(text, room)
 
 
 def _folded(text: str) -> str:
