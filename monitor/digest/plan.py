@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from monitor.models import Alert, Figure, Hit
 from monitor.textfmt import figure_text, history_text, one_line
+from monitor.timeutil import as_utc
 
 # A digest holds at most this many stories; more go out as several digests at once.
 MAX_DIGEST_STORIES = 50
@@ -173,7 +174,9 @@ def group_stories(alerts: Iterable[Alert]) -> list[Story]:
 
 
 def _story(story_id: int, alerts: list[Alert]) -> Story:
-    lead = min(alerts, key=lambda a: (a.published or a.created_at or datetime.max, a.id))
+    # naive and aware times compare only once all are aware; undated articles lead last
+    undated = datetime.max.replace(tzinfo=UTC)
+    lead = min(alerts, key=lambda a: (as_utc(a.published or a.created_at) or undated, a.id))
     by_rule: dict[str, list[Alert]] = {}
     for alert in alerts:
         by_rule.setdefault(alert.match.rule, []).append(alert)

@@ -176,6 +176,18 @@ def test_an_article_without_a_date_is_dated_by_its_alert():
     assert story.published == T0 + timedelta(hours=4)
 
 
+def test_dated_naive_and_undated_articles_of_one_story_still_find_their_lead():
+    from dataclasses import replace
+
+    dated = alert(1, story=5, hours=3)
+    naive = replace(
+        alert(2, story=5, hours=1), published=(T0 + timedelta(hours=1)).replace(tzinfo=None)
+    )
+    undated = replace(alert(3, story=5), published=None, created_at=None)
+    [story] = group_stories([dated, undated, naive])
+    assert story.url == naive.article_url  # the first published leads
+
+
 def test_alerts_without_a_story_are_stories_of_their_own():
     stories = group_stories([alert(1), alert(2), alert(3, story=9), alert(4, "ceasefire", story=9)])
     assert sorted(s.id for s in stories) == [-2, -1, 9]
