@@ -204,6 +204,21 @@ class OutboxStore(StoreBase):
             )
             return conn.scalar(query) is not None
 
+    def let_leases_lapse(self, row_ids: list[int]) -> None:
+        """Stop renewing the leases of rows this worker claimed but could not settle (a
+        store failure mid-send): each runs out when it would have, and the row is sent again
+        then, by whichever worker is free. Rows settled meanwhile are left as they are."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.id.in_(row_ids),
+                    outbox.c.status == "pending",
+                    outbox.c.leased_by == self.worker_id,
+                )
+                .values(leased_by=None)
+            )
+
     def mark_sent(self, row_id: int, now: datetime | None = None) -> None:
         with self.engine.begin() as conn:
             conn.execute(

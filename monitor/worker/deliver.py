@@ -12,6 +12,7 @@ others, and an address that got its copy never gets it again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import uuid
@@ -182,17 +183,30 @@ async def deliver(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
                 await _send_rows(rt, report, rows, now)
             except Exception:  # e.g. the store failed: the rows' leases run out, they retry
                 log.exception("delivery failed", extra={"delivery_id": rows[0].key})
+                # else the heartbeat would renew them for as long as this worker runs
+                with contextlib.suppress(Exception):
+                    rt.store.let_leases_lapse([row.id for row in rows])
 
     # claim only as many rows as there is room to send: the rest stay free for other workers
     sending: set[asyncio.Task[None]] = set()
-    while True:
-        room = DELIVERY_CONCURRENCY - len(sending)
-        claimed = rt.store.due_deliveries(now, limit=room * SMTP_BATCH) if room else []
-        for target, rows in _batches(rt, claimed):
-            sending.add(asyncio.create_task(bounded(target, rows)))
-        if not sending:
-            return
-        _, sending = await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
+    try:
+        while True:
+            room = DELIVERY_CONCURRENCY - len(sending)
+            claimed = rt.store.due_deliveries(now, limit=room * SMTP_BATCH) if room else []
+            for target, rows in _batches(rt, claimed):
+                sending.add(asyncio.create_task(bounded(target, rows)))
+            if not sending:
+                return
+            _, sending = await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        # the worker is stopping: its sends stop now, not after the runtime closed under
+        # them (a failed attempt counted, and backed off); their rows stay leased, and
+        # retiring the worker frees them for the next one at once
+        for task in sending:
+            task.cancel()
+        if sending:
+            await asyncio.wait(sending)
+        raise
 
 
 def _batches(rt: Runtime, rows: list[OutboxRow]) -> list[tuple[str, list[OutboxRow]]]:
