@@ -16,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC
 from email import policy
+from email.headerregistry import BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
+from email.policy import Policy
 from email.utils import format_datetime
 from urllib.parse import quote
 
@@ -45,6 +47,27 @@ SIGNED_HEADERS = (
     b"Content-Type",
 )
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+
+
+class _BracketedHeader(UnstructuredHeader, BaseHeader):
+    """A header of `<...>` items (List-Id, List-Unsubscribe) written as it is, folded only
+    before a `<`. The default folding RFC 2047-encodes a word too long for one line, and an
+    encoded URL is no URL to the clients that read these headers (RFC 2369)."""
+
+    def fold(self, *, policy: Policy) -> str:
+        value = str(self)
+        if not value.isascii():
+            return super().fold(policy=policy)
+        limit = policy.max_line_length
+        if limit and len(self.name) + 2 + len(value) > limit:
+            value = value.replace(" <", f"{policy.linesep} <")
+        return f"{self.name}: {value}{policy.linesep}"
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("list-id", _BracketedHeader)
+_HEADERS.map_to_type("list-unsubscribe", _BracketedHeader)
+_POLICY = policy.SMTP.clone(header_factory=_HEADERS)
 
 
 class DkimModel(StrictModel):
@@ -129,7 +152,7 @@ def compose(
     recipient: str,
 ) -> Payload:
     """The email as it is sent to `recipient`: RFC 5322 bytes with CRLF line ends."""
-    email = EmailMessage(policy=policy.SMTP)
+    email = EmailMessage(policy=_POLICY)
     # CR/LF in a subject would start new headers (Bcc:...): `one_line` removes them
     email["Subject"] = one_line(message.subject, _SUBJECT_LIMIT) or "News Monitor digest"
     email["From"] = settings.sender

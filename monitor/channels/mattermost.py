@@ -33,8 +33,12 @@ def story_markdown(view: StoryView) -> str:
     if view.outlets:
         lines[0] += f" ({md_escape(view.outlets)})"
     lines += rule_lines(view, md_escape, "**", "> ")
-    # two trailing spaces keep each line a line inside one paragraph
-    return "  \n".join(lines)
+    # two trailing spaces keep each line a line inside one paragraph; a quote ends with a
+    # blank line, or the lines after it would continue it (markdown's "lazy" continuation)
+    text = lines[0]
+    for before, line in zip(lines, lines[1:], strict=False):
+        text += ("\n\n" if before.startswith("> ") else "  \n") + line
+    return text
 
 
 def render(plan: DigestPlan, envelope: Envelope) -> Payload:
