@@ -140,15 +140,6 @@ class Alert:
 
 
 @dataclass(frozen=True)
-class Digest:
-    """The alerts one subscription receives in one message."""
-
-    subscription: str
-    alerts: tuple[Alert, ...]
-    created_at: datetime
-
-
-@dataclass(frozen=True)
 class Message:
     """A rendered digest: what a notifier sends."""
 

@@ -169,7 +169,7 @@ def compose(
     unsubscribe = [f"<{u}>" for u in (envelope.unsubscribe_url, envelope.unsubscribe_mailto) if u]
     if unsubscribe:
         email["List-Unsubscribe"] = ", ".join(unsubscribe)
-    if envelope.unsubscribe_url:  # RFC 8058 one-click needs the https URL
+    if (envelope.unsubscribe_url or "").startswith("https://"):  # RFC 8058: https only
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(message.text)
     email.add_alternative(inline_css(message.html), subtype="html")

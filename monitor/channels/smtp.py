@@ -50,8 +50,11 @@ async def send_batch(
                 results.append(DeliveryResult(False, "email: connection lost", True))
                 continue
             results.append(await _send_one(client, sender, recipient, data))
-    finally:
-        await _close(client)
+    except BaseException:
+        # cancelled (the worker is stopping) or a bug: no QUIT, which would wait for a reply
+        client.close()
+        raise
+    await _close(client)
     return results
 
 

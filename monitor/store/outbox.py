@@ -175,23 +175,13 @@ class OutboxStore(StoreBase):
                     .where(outbox.c.id.in_([r["id"] for r in rows]))
                     .values(next_attempt_at=now + lease, leased_by=self.worker_id)
                 )
-        return [
-            OutboxRow(
-                r["id"],
-                r["key"],
-                r["digest"],
-                r["subscription"],
-                r["channel"],
-                r["target"],
-                bytes(r["body"]),
-                r["content_type"],
-                tuple(r["alert_ids"]),
-                tuple(r["story_ids"]),
-                r["attempts"],
-                as_utc(r["created_at"]) or utcnow(),
-            )
-            for r in rows
-        ]
+        return [_outbox_row(r) for r in rows]
+
+    def delivery(self, key: str) -> OutboxRow | None:
+        """The delivery with this key (Message-ID / webhook-id), whatever its state."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(outbox).where(outbox.c.key == key)).mappings().first()
+        return _outbox_row(row) if row is not None else None
 
     def holds(self, row_id: int) -> bool:
         """Whether this worker still holds a row it claimed: if its lease ran out (the worker
@@ -300,3 +290,20 @@ class OutboxStore(StoreBase):
                 select(outbox.c.status, func.count()).group_by(outbox.c.status)
             ).all()
         return {status: count for status, count in rows}
+
+
+def _outbox_row(r: Any) -> OutboxRow:
+    return OutboxRow(
+        r["id"],
+        r["key"],
+        r["digest"],
+        r["subscription"],
+        r["channel"],
+        r["target"],
+        bytes(r["body"]),
+        r["content_type"],
+        tuple(r["alert_ids"]),
+        tuple(r["story_ids"]),
+        r["attempts"],
+        as_utc(r["created_at"]) or utcnow(),
+    )

@@ -1,5 +1,5 @@
 """The worker's web endpoint: one aiohttp application that each feature mounts its routes on
-(the unsubscribe pages today), with the headers every response carries.
+(the unsubscribe pages and the digest pages today), with the headers every response carries.
 
 `monitor run` serves it when the config has an `http:` section, on `http.listen`
 (127.0.0.1:8080 unless told otherwise: loopback, so nothing is exposed by accident).
@@ -55,7 +55,7 @@ async def _security_headers(request: web.Request, handler: Handler) -> web.Strea
 
 def make_app(config: Config, store: Store) -> web.Application:
     """The application with every feature mounted; the caller owns `store`."""
-    from monitor.web import unsubscribe
+    from monitor.web import digest, unsubscribe
 
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_security_headers])
     app[CONFIG] = config
@@ -68,6 +68,7 @@ def make_app(config: Config, store: Store) -> web.Application:
         lstrip_blocks=True,
     )
     unsubscribe.mount(app)
+    digest.mount(app)
     return app
 
 

@@ -25,13 +25,13 @@ from monitor.channels.http import post
 from monitor.channels.registry import WEBHOOK_FORMATS
 from monitor.channels.smtp import send_batch
 from monitor.config import Config, SubscriptionConfig
-from monitor.digest.plan import DigestPlan, SubscriptionPlan, plan_subscription
+from monitor.digest.plan import DigestPlan, Mutes, SubscriptionPlan, plan_subscription
 from monitor.digest.render import BoundedEnvironment, RenderError, make_environment, render_digest
 from monitor.intake.fetch import MAX_RETRY_AFTER
 from monitor.models import DeliveryResult, Message
 from monitor.store import NewDelivery, OutboxRow
 from monitor.timeutil import utcnow
-from monitor.web.tokens import unsubscribe_url
+from monitor.web.tokens import digest_url, unsubscribe_url
 from monitor.worker.runtime import CycleReport, Runtime
 
 log = logging.getLogger("monitor.worker.deliver")
@@ -105,21 +105,18 @@ def render_plan(
         # the copies of one digest (its part) share a digest key; each has its own id
         digest_key = digest_keys.setdefault((digest.part, digest.parts), f"dig_{uuid.uuid4().hex}")
         key = f"msg_{uuid.uuid4().hex}"
+        envelope = _envelope(config, sub, digest, key, digest_key)
         if sub.webhook is not None:
             channel = sub.webhook.format
-            payload = WEBHOOK_FORMATS[channel](digest, Envelope(key))
+            payload = WEBHOOK_FORMATS[channel](digest, envelope)
         else:
             channel = "email"
-            message = _render_email(config, templates, sub, digest)
+            message = _render_email(config, templates, sub, digest, envelope)
             if message is None:
                 return None
             assert config.smtp is not None  # the config refuses email without smtp
             payload = email_channel.compose(
-                digest,
-                _email_envelope(config, sub, digest, key, digest_key),
-                message,
-                settings=config.smtp,
-                recipient=digest.target,
+                digest, envelope, message, settings=config.smtp, recipient=digest.target
             )
         deliveries.append(
             NewDelivery(
@@ -137,13 +134,16 @@ def render_plan(
     return deliveries
 
 
-def _email_envelope(
+def _envelope(
     config: Config, sub: SubscriptionConfig, digest: DigestPlan, key: str, digest_key: str
 ) -> Envelope:
+    """The links of one delivery, where the worker's web endpoint can serve them: a chat
+    message's "…and N more" opens the whole digest; an email unsubscribes its recipient."""
     http, smtp = config.http, config.smtp
-    url = None
-    if http is not None and http.public_url and http.secret:
-        url = unsubscribe_url(http.public_url, http.secret, sub.name, digest.target, digest_key)
+    site = (http.public_url, http.secret) if http and http.public_url and http.secret else None
+    if sub.webhook is not None:
+        return Envelope(key, more_url=digest_url(*site, key) if site else None)
+    url = unsubscribe_url(*site, sub.name, digest.target, digest_key) if site else None
     mailto = None
     if smtp is not None and smtp.unsubscribe_mailto:
         subject = quote(f"unsubscribe {sub.name} {digest.target}")
@@ -152,7 +152,11 @@ def _email_envelope(
 
 
 def _render_email(
-    config: Config, templates: BoundedEnvironment, sub: SubscriptionConfig, digest: DigestPlan
+    config: Config,
+    templates: BoundedEnvironment,
+    sub: SubscriptionConfig,
+    digest: DigestPlan,
+    envelope: Envelope,
 ) -> Message | None:
     """Render with the operator's templates; if they fail, with the shipped ones, so that a
     template mistake delays no alert. None only if even the shipped templates fail."""
@@ -162,7 +166,7 @@ def _render_email(
         environments.append(make_environment(None))
     for env in environments:
         try:
-            return render_digest(env, digest, zone=zone)
+            return render_digest(env, digest, zone=zone, unsubscribe_url=envelope.unsubscribe_url)
         except RenderError as exc:
             log.error("%s", exc, extra={"subscription": sub.name})
     return None
@@ -178,7 +182,8 @@ async def deliver(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
 
     async def bounded(target: str, rows: list[OutboxRow]) -> None:
         one_target = per_target.setdefault(target, asyncio.Semaphore(DELIVERY_PER_TARGET))
-        async with everyone, one_target:
+        # the target's own slot first: rows waiting for a busy host hold no place of others
+        async with one_target, everyone:
             try:
                 await _send_rows(rt, report, rows, now)
             except Exception:  # e.g. the store failed: the rows' leases run out, they retry
@@ -225,7 +230,8 @@ def _batches(rt: Runtime, rows: list[OutboxRow]) -> list[tuple[str, list[OutboxR
 async def _send_rows(
     rt: Runtime, report: CycleReport, rows: list[OutboxRow], now: datetime
 ) -> None:
-    sendable = [row for row in rows if _still_wanted(rt, row)]
+    mutes: dict[str, dict[str, Mutes]] = {}  # read once per subscription for the batch
+    sendable = [row for row in rows if _still_wanted(rt, row, mutes)]
     if not sendable:
         return
     try:
@@ -257,7 +263,7 @@ async def _send(rt: Runtime, rows: list[OutboxRow]) -> list[DeliveryResult]:
     return [result]
 
 
-def _still_wanted(rt: Runtime, row: OutboxRow) -> bool:
+def _still_wanted(rt: Runtime, row: OutboxRow, mutes: dict[str, dict[str, Mutes]]) -> bool:
     """Whether a claimed row is still to be sent from here; if not, it is settled now."""
     extra = {"subscription": row.subscription, "delivery_id": row.key}
     sub = next((s for s in rt.config.subscriptions if s.name == row.subscription), None)
@@ -269,7 +275,9 @@ def _still_wanted(rt: Runtime, row: OutboxRow) -> bool:
         log.warning("lease ran out before sending: left to the worker that holds it", extra=extra)
         return False
     if row.channel == "email":
-        muted = rt.store.mutes(row.subscription).get(row.target)
+        if row.subscription not in mutes:
+            mutes[row.subscription] = rt.store.mutes(row.subscription)
+        muted = mutes[row.subscription].get(row.target)
         if row.target not in sub.email or (muted is not None and muted.everything):
             rt.store.mark_skipped(row.id, f"{row.target} unsubscribed or left the subscription")
             log.info("not sent: %s unsubscribed", row.target, extra=extra)

@@ -235,6 +235,8 @@ async def run_worker(config: Config, *, stop: asyncio.Event | None = None) -> No
             "interval",
             args=[rt],
             seconds=DELIVERY_SECONDS,
+            # at once: a restarted worker sends what a stopped one left, without a wait
+            next_run_time=utcnow(),
             coalesce=True,
             max_instances=1,
             id=DELIVERY_JOB,

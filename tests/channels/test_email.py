@@ -176,9 +176,16 @@ def test_a_hostile_digest_adds_no_header(seed: DigestPlan) -> None:
         (UNSUBSCRIBE, MAILTO, f"<{UNSUBSCRIBE}>, <{MAILTO}>", "List-Unsubscribe=One-Click"),
         (UNSUBSCRIBE, None, f"<{UNSUBSCRIBE}>", "List-Unsubscribe=One-Click"),
         (None, MAILTO, f"<{MAILTO}>", None),
+        ("http://monitor.example/u/t", None, "<http://monitor.example/u/t>", None),
         (None, None, None, None),
     ],
-    ids=["https-and-mailto", "https-only", "mailto-only-no-one-click", "none"],
+    ids=[
+        "https-and-mailto",
+        "https-only",
+        "mailto-only-no-one-click",
+        "plain-http-no-one-click",
+        "none",
+    ],
 )
 def test_list_unsubscribe(
     seed: DigestPlan, url: str | None, mailto: str | None, unsubscribe: str | None, post: str | None

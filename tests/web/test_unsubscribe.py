@@ -36,7 +36,9 @@ def free_port() -> int:
 @pytest.fixture
 def http_config(seed_site, smtp_sink, webhook_sink, write_config, environ):
     port = free_port()
-    extra = f"http: {{listen: '127.0.0.1:{port}', public_url: 'http://127.0.0.1:{port}'}}\n"
+    # public_url is https, as behind the TLS proxy of a real deployment; the tests reach the
+    # worker itself, over plain http on loopback
+    extra = f"http: {{listen: '127.0.0.1:{port}', public_url: 'https://127.0.0.1:{port}'}}\n"
     text = config_text([f"{seed_site}/rss"], smtp_sink.port, webhook_sink.url, extra=extra)
     environ["MONITOR_SECRET_KEY"] = SECRET
     return load_config(write_config(text), environ)
@@ -52,9 +54,10 @@ async def worker_with_web(config):
 
 
 def unsubscribe_link(mail) -> str:
+    """The https link of List-Unsubscribe, as the worker behind its TLS proxy serves it."""
     header = mail.message["List-Unsubscribe"]
-    [url] = re.findall(r"<(http[^>]+)>", header)
-    return url
+    [url] = re.findall(r"<(https://[^>]+)>", header)
+    return "http://" + url.removeprefix("https://")
 
 
 async def test_the_emailed_link_confirms_on_get_and_unsubscribes_on_one_click_post(
@@ -66,6 +69,12 @@ async def test_the_emailed_link_confirms_on_get_and_unsubscribes_on_one_click_po
         assert link.startswith(f"{base}/unsubscribe/")
         assert mail.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert "mailto:" in mail.message["List-Unsubscribe"]
+        # the same link in the footer of both parts
+        https_link = "https://" + link.removeprefix("http://")
+        text = mail.message.get_body(("plain",)).get_content()
+        html = mail.message.get_body(("html",)).get_content()
+        assert f"Unsubscribe or mute: {https_link}" in text
+        assert f'href="{https_link.replace("&", "&amp;")}"' in html
 
         # GET (a link scanner, a preview) only asks
         async with http.get(link) as response:
