@@ -141,6 +141,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """Where browser tests save what they saw: $MONITOR_SCREENSHOTS (to look at), else tmp."""
+    folder = Path(os.environ.get("MONITOR_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
 async def browser():
     """Debian's headless Chromium driven by Playwright (nothing downloads a browser)."""
     if not CHROMIUM.exists():

@@ -6,11 +6,9 @@ Screenshots go to $MONITOR_SCREENSHOTS when set (to look at them), else to the t
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
-from pathlib import Path
 
 import pytest
 
@@ -75,13 +73,6 @@ def html_part(plan: DigestPlan) -> str:
     html = email.get_body(("html",))
     assert html is not None
     return str(html.get_content())
-
-
-@pytest.fixture
-def screenshots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("MONITOR_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

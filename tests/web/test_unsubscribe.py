@@ -170,7 +170,9 @@ async def test_forged_tampered_or_oversized_requests_change_nothing(http_config,
         assert rt.store.unsubscribes() == []
 
 
-async def test_a_reader_mutes_a_rule_then_leaves_in_chromium(http_config, smtp_sink, browser):
+async def test_a_reader_mutes_a_rule_then_leaves_in_chromium(
+    http_config, smtp_sink, browser, screenshots
+):
     async with worker_with_web(http_config) as (rt, _):
         link = unsubscribe_link(smtp_sink.mails[0])
         page = await browser.new_page(viewport={"width": 390, "height": 844})
@@ -179,6 +181,7 @@ async def test_a_reader_mutes_a_rule_then_leaves_in_chromium(http_config, smtp_s
         rules = page.locator("li", has_text="Rule:")
         assert await rules.count() == 3
         ceasefire = rules.filter(has_text=re.compile("ceasefire", re.I))
+        await page.screenshot(path=str(screenshots / "unsubscribe-390.png"), full_page=True)
         await ceasefire.get_by_role("button", name="Mute").click()
         await page.get_by_text("Muted. You will not receive it again.").wait_for()
         assert await ceasefire.get_by_role("button", name="Unmute").is_visible()
