@@ -18,5 +18,10 @@ RUN pip install . && useradd --system --uid 10001 --home /data monitor \
 USER monitor
 WORKDIR /config
 VOLUME ["/data"]
+# /healthz, /readyz, /metrics and the unsubscribe pages; publish it (-p 8080:8080) only behind
+# a TLS proxy. Inside the container it listens on every interface, so the proxy can reach it.
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"]
 ENTRYPOINT ["monitor", "run"]
-CMD ["-c", "/config/monitor.yaml"]
+CMD ["-c", "/config/monitor.yaml", "--http", "0.0.0.0:8080"]

@@ -122,14 +122,28 @@ def demo() -> None:
 
 @main.command()
 @config_option
-def run(config_path: Path) -> None:
-    """The worker: poll feeds on their schedules, match, send digests; stops on SIGTERM.
+@click.option(
+    "--http",
+    "listen",
+    metavar="HOST:PORT",
+    help="Serve /healthz, /readyz, /metrics and the unsubscribe pages here "
+    "(overrides http.listen).",
+)
+def run(config_path: Path, listen: str | None) -> None:
+    """The worker: poll feeds on their schedules, match, send digests; stops on SIGTERM,
+    reloads config and rules on SIGHUP.
 
-    Example: monitor run -c /etc/news-monitor/monitor.yaml
+    Example: monitor run -c /etc/news-monitor/monitor.yaml --http 127.0.0.1:8080
     """
+    from monitor.web.app import listening_on
     from monitor.worker.scheduler import run_worker
 
     config = _load_config(config_path)
+    if listen:
+        try:
+            config = listening_on(config, listen)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--http") from exc
     logging.getLogger("monitor").setLevel(logging.INFO)
     try:
         asyncio.run(run_worker(config))

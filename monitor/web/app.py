@@ -1,5 +1,6 @@
 """The worker's web endpoint: one aiohttp application that each feature mounts its routes on
-(the unsubscribe pages and the digest pages today), with the headers every response carries.
+(health and metrics, the unsubscribe pages, the digest pages), with the headers every
+response carries.
 
 `monitor run` serves it when the config has an `http:` section, on `http.listen`
 (127.0.0.1:8080 unless told otherwise: loopback, so nothing is exposed by accident).
@@ -9,18 +10,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from monitor.config import Config
+from monitor.config import Config, HttpConfig
+from monitor.metrics import Metrics
 from monitor.store import Store
 
-__all__ = ["CONFIG", "PAGES", "STORE", "make_app", "page", "serving"]
+__all__ = ["CONFIG", "METRICS", "PAGES", "READY_WITHIN", "STORE", "make_app", "page", "serving"]
 
 CONFIG = web.AppKey("config", Config)
 STORE = web.AppKey("store", Store)
 PAGES = web.AppKey("pages", Environment)
+METRICS = web.AppKey("metrics", Metrics)
+READY_WITHIN = web.AppKey("ready_within", object)  # float | None
 
 # Nothing we accept is larger than a short form; a bigger body is refused before it is read.
 MAX_BODY_BYTES = 16 * 1024
@@ -53,13 +58,26 @@ async def _security_headers(request: web.Request, handler: Handler) -> web.Strea
     return response
 
 
-def make_app(config: Config, store: Store) -> web.Application:
-    """The application with every feature mounted; the caller owns `store`."""
-    from monitor.web import digest, unsubscribe
+def make_app(
+    config: Config,
+    store: Store,
+    *,
+    metrics: Metrics | None = None,
+    ready_within: float | None = None,
+) -> web.Application:
+    """The application with every feature mounted; the caller owns `store`. `metrics` are
+    the running worker's (a fresh set otherwise); `/readyz` fails when its last poll pass is
+    older than `ready_within` seconds."""
+    from monitor.web import digest, health, unsubscribe
 
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_security_headers])
     app[CONFIG] = config
     app[STORE] = store
+    if metrics is None:
+        metrics = Metrics()
+        metrics.watch(store)
+    app[METRICS] = metrics
+    app[READY_WITHIN] = ready_within
     app[PAGES] = Environment(
         loader=PackageLoader("monitor.web", "templates"),
         autoescape=select_autoescape(default=True),
@@ -67,9 +85,23 @@ def make_app(config: Config, store: Store) -> web.Application:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    health.mount(app)
     unsubscribe.mount(app)
     digest.mount(app)
     return app
+
+
+def listening_on(config: Config, listen: str) -> Config:
+    """`config` serving its web endpoint on `listen` ("HOST:PORT", as `monitor run --http`
+    says), whatever `http.listen` says; without an `http:` section, health and metrics only
+    (no public URL or key: no unsubscribe links)."""
+    host, _, port = listen.rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"--http {listen}: say HOST:PORT, e.g. 127.0.0.1:8080")
+    host = host.strip("[]") or "127.0.0.1"
+    if config.http is None:
+        return replace(config, http=HttpConfig(host, int(port), None, None))
+    return replace(config, http=replace(config.http, host=host, port=int(port)))
 
 
 def page(request: web.Request, template: str, status: int = 200, **context: object) -> web.Response:

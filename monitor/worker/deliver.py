@@ -269,6 +269,7 @@ def _still_wanted(rt: Runtime, row: OutboxRow, mutes: dict[str, dict[str, Mutes]
     sub = next((s for s in rt.config.subscriptions if s.name == row.subscription), None)
     if sub is None or (row.channel == "email") != (sub.webhook is None):
         rt.store.mark_failed(row.id, "subscription no longer configured", None)
+        rt.metrics.deliveries.labels(row.channel, "dead").inc()
         log.error("subscription no longer configured: delivery dead-lettered", extra=extra)
         return False
     if not rt.store.holds(row.id):  # stalled past its lease: another worker has the row now
@@ -280,6 +281,7 @@ def _still_wanted(rt: Runtime, row: OutboxRow, mutes: dict[str, dict[str, Mutes]
         muted = mutes[row.subscription].get(row.target)
         if row.target not in sub.email or (muted is not None and muted.everything):
             rt.store.mark_skipped(row.id, f"{row.target} unsubscribed or left the subscription")
+            rt.metrics.deliveries.labels(row.channel, "skipped").inc()
             log.info("not sent: %s unsubscribed", row.target, extra=extra)
             return False
     return True
@@ -292,8 +294,10 @@ def _record(
     # retries count from the failed attempt, not from the start of the pass: a slow
     # target earlier in the pass must not bring the next attempt forward
     attempted_at = max(now, utcnow())
+    counted = rt.metrics.deliveries
     if result.ok:
         rt.store.mark_sent(row.id, attempted_at)
+        counted.labels(row.channel, "sent").inc()
         report.delivered += 1
         log.info("delivered %s", result.detail, extra=extra)
         return
@@ -302,11 +306,14 @@ def _record(
     if result.retryable and attempts < MAX_DELIVERY_ATTEMPTS:
         retry_at = attempted_at + retry_delay(attempts, result.retry_after)
         rt.store.mark_failed(row.id, result.detail, retry_at)
+        counted.labels(row.channel, "retry").inc()
         log.warning(
             "delivery failed, retry at %s: %s", retry_at.isoformat(), result.detail, extra=extra
         )
     else:
         rt.store.mark_failed(row.id, result.detail, None)
+        counted.labels(row.channel, "dead").inc()
+        report.dead_lettered += 1
         log.error("delivery failed for good: %s", result.detail, extra=extra)
 
 

@@ -23,6 +23,7 @@ from monitor.extract import article as extraction
 from monitor.intake.feeds import entry_article, entry_identity, poll_feed
 from monitor.intake.fetch import fetch
 from monitor.intake.netguard import check_url
+from monitor.metrics import fetch_error_kind
 from monitor.models import Article, Entry, Match, PollResult
 from monitor.rules import FEED_HEALTH
 from monitor.rules.compile import CompiledRule
@@ -134,6 +135,10 @@ async def poll_one(
         allow_private=rt.config.allow_private_networks,
     )
     report.feeds_polled += 1
+    outcome = "not_modified" if result.not_modified else "ok" if result.ok else "failed"
+    rt.metrics.polls.labels(outcome).inc()
+    if result.error is not None:
+        rt.metrics.fetch_errors.labels(fetch_error_kind(result.error, result.status)).inc()
     first_poll = state.last_success_at is None
     new_items = 0
     if result.ok:
@@ -278,6 +283,7 @@ async def claim_entry(
         return Claimed(identity, entry_article(entry, feed_url=feed.url, tags=feed.tags), False)
     article = await load_article(rt, feed, entry)
     report.articles += 1
+    rt.metrics.articles.inc()
     return Claimed(identity, article, True)
 
 
@@ -302,9 +308,16 @@ async def record_entry(rt: Runtime, claim: Claimed, report: CycleReport, now: da
                 extra={"article_url": article.url},
             )
             return 1
+        by_rule: dict[str, int] = {}
         for match in matches:
             rule = rules.by_id[match.rule]
-            alerted += record_alert(rt, conn, rule, article_id, story_id, article, match, now)
+            by_rule[match.rule] = record_alert(
+                rt, conn, rule, article_id, story_id, article, match, now
+            )
+    for rule_id, count in by_rule.items():  # counted once the transaction holds
+        rt.metrics.matches.labels(rule_id).inc()
+        rt.metrics.alerts.labels(rule_id).inc(count)
+        alerted += count
     report.alerts += alerted
     return 1
 
@@ -349,9 +362,12 @@ async def load_article(rt: Runtime, feed: FeedConfig, entry: Entry) -> Article:
         return base
     page = await fetch(rt.session, entry.url, allow_private=rt.config.allow_private_networks)
     if not page.ok:
-        log.warning("%s", page.error or f"fetch: status {page.status}", extra=extra)
+        error = page.error or f"fetch: status {page.status}"
+        rt.metrics.fetch_errors.labels(fetch_error_kind(error, page.status)).inc()
+        log.warning("%s", error, extra=extra)
         return base
-    extracted = await extraction.extract(rt.pool, page.body, page.final_url)
+    with rt.metrics.extraction_seconds.time():
+        extracted = await extraction.extract(rt.pool, page.body, page.final_url)
     if isinstance(extracted, extraction.ExtractFailure):
         log.warning("%s", extracted.reason, extra=extra)
         record_extraction(rt, feed, extracted.reason)

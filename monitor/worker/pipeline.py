@@ -33,16 +33,8 @@ async def run_cycle(
     await build_digests(rt, report, now=now)
     await deliver(rt, report, now=now)
     tidy(rt, now)
-    log.info(
-        "cycle done: %d feeds polled (%d failed), %d new articles, %d alerts, %d digests, "
-        "%d delivered",
-        report.feeds_polled,
-        report.feeds_failed,
-        report.articles,
-        report.alerts,
-        report.digests,
-        report.delivered,
-    )
+    rt.metrics.cycle_done()
+    log.info("cycle done: %s", report.summary())
     return report
 
 

@@ -10,7 +10,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import aiohttp
 
@@ -20,6 +20,7 @@ from monitor.errors import ConfigError
 from monitor.extract import article as extraction
 from monitor.intake.netguard import DEFAULT_USER_AGENT, make_session
 from monitor.intake.robots import RobotsPolicy
+from monitor.metrics import Metrics
 from monitor.rules import BUILTIN_RULES
 from monitor.rules.load import load_rules
 from monitor.rules.match import RuleSet
@@ -45,9 +46,11 @@ class Runtime:
     in_flight: set[str] = field(init=False, default_factory=set)
     # pages of each feed that failed extraction in a row (see ingest.record_extraction)
     extraction_failures: dict[str, int] = field(init=False, default_factory=dict)
+    metrics: Metrics = field(init=False, default_factory=Metrics)
 
     def __post_init__(self) -> None:
         self.templates = make_environment(self.config.templates_dir)
+        self.metrics.watch(self.store)
 
 
 @dataclass
@@ -59,6 +62,23 @@ class CycleReport:
     digests: int = 0
     delivered: int = 0
     delivery_failures: int = 0
+    # of the failures, those given up on (dead letters)
+    dead_lettered: int = 0
+
+    def since(self, earlier: CycleReport) -> CycleReport:
+        """What happened after `earlier`, a copy of this report taken then."""
+        return CycleReport(**{k: v - getattr(earlier, k) for k, v in asdict(self).items()})
+
+    def summary(self) -> str:
+        """ "polled 12 feeds (1 failed), 30 new articles, 4 alerts, 2 digests, 2 delivered" """
+        text = (
+            f"polled {self.feeds_polled} feeds ({self.feeds_failed} failed), "
+            f"{self.articles} new articles, {self.alerts} alerts, {self.digests} digests, "
+            f"{self.delivered} delivered"
+        )
+        if self.delivery_failures:
+            text += f" ({self.delivery_failures} failed, {self.dead_lettered} for good)"
+        return text
 
 
 def check_subscribed_rules(config: Config, rules: RuleSet) -> None:

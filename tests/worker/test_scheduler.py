@@ -7,6 +7,7 @@ import signal
 import sys
 from types import SimpleNamespace
 
+from monitor.metrics import Metrics
 from monitor.resources import rules_dir
 from monitor.rules.load import load_rules
 from monitor.worker.scheduler import RuleWatcher
@@ -52,7 +53,8 @@ def test_rule_watcher_applies_valid_changes_and_keeps_the_last_good_set(tmp_path
     folder = tmp_path / "rules"
     shutil.copytree(rules_dir(), folder)
     runtime = SimpleNamespace(rules=load_rules([folder]), config=SimpleNamespace(subscriptions=()))
-    watcher = RuleWatcher((folder,))
+    metrics = Metrics()
+    watcher = RuleWatcher((folder,), metrics)
     assert watcher.check(runtime) is False
 
     extra = folder / "extra.yaml"
@@ -66,6 +68,9 @@ def test_rule_watcher_applies_valid_changes_and_keeps_the_last_good_set(tmp_path
         assert watcher.check(runtime) is False
     assert runtime.rules is good
     assert f"{extra}:4:5: unknown key 'oops' in rules.0" in caplog.text
+    reloads = metrics.exposition().decode()
+    assert 'monitor_rule_reloads_total{outcome="ok"} 1.0' in reloads
+    assert 'monitor_rule_reloads_total{outcome="failed"} 1.0' in reloads
 
 
 def test_a_reload_that_drops_a_subscribed_rule_is_refused(tmp_path, write_config, caplog):
@@ -82,7 +87,7 @@ def test_a_reload_that_drops_a_subscribed_rule_is_refused(tmp_path, write_config
         {},
     )
     runtime = SimpleNamespace(rules=load_rules([folder]), config=config)
-    watcher = RuleWatcher((folder,))
+    watcher = RuleWatcher((folder,), Metrics())
     (folder / "diplomacy.yaml").unlink()
     with caplog.at_level(logging.ERROR, logger="monitor.worker.scheduler"):
         assert watcher.check(runtime) is False
