@@ -38,7 +38,7 @@ def _plan(request: web.Request) -> DigestPlan:
 
 
 async def show(request: web.Request) -> web.Response:
-    plan = _plan(request)
+    plan = await asyncio.to_thread(_plan, request)
     sub = next((s for s in request.app[CONFIG].subscriptions if s.name == plan.subscription), None)
     zone = sub.schedule.timezone if sub is not None else UTC
     message = await asyncio.to_thread(render_digest, make_environment(None), plan, zone=zone)

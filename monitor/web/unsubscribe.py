@@ -9,6 +9,8 @@ of the digest `d`, or take that back.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -88,12 +90,19 @@ def _render(
 
 async def show(request: web.Request) -> web.Response:
     subscription, address = _reader(request)
-    return _render(request, subscription, address)
+    return await asyncio.to_thread(_render, request, subscription, address)
 
 
 async def act(request: web.Request) -> web.Response:
     subscription, address = _reader(request)
     form = await request.post()
+    # the store in a thread, as everywhere in the worker: a slow database stalls no one else
+    return await asyncio.to_thread(_act, request, subscription, address, form)
+
+
+def _act(
+    request: web.Request, subscription: str, address: str, form: Mapping[str, object]
+) -> web.Response:
     store = request.app[STORE]
     if form.get("List-Unsubscribe") == ONE_CLICK:
         store.unsubscribe(subscription, address)

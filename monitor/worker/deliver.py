@@ -71,15 +71,18 @@ async def build_digests(rt: Runtime, report: CycleReport, *, now: datetime) -> N
     after a busy day). Rendering runs off the event loop: an operator's template may take
     its whole time budget."""
     for sub in rt.config.subscriptions:
-        cursor, since = rt.store.subscription_state(sub.name, now)
-        plan = plan_due(rt, sub, cursor, since, now)
+        cursor, since = await rt.db(rt.store.subscription_state, sub.name, now)
+        plan = await rt.db(plan_due, rt, sub, cursor, since, now)
         if plan is None:
             continue
         deliveries = await asyncio.to_thread(render_plan, rt.config, rt.templates, sub, plan)
         if deliveries is None:
             continue  # the alerts stay pending: fixing the template sends them
         extra = {"subscription": sub.name}
-        if not rt.store.enqueue_digests(sub.name, deliveries, plan.cursor, now, expected=cursor):
+        queued = await rt.db(
+            rt.store.enqueue_digests, sub.name, deliveries, plan.cursor, now, expected=cursor
+        )
+        if not queued:
             log.info("another worker queued this digest", extra=extra)
             continue
         digests = len({d.digest for d in deliveries})
@@ -190,14 +193,16 @@ async def deliver(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
                 log.exception("delivery failed", extra={"delivery_id": rows[0].key})
                 # else the heartbeat would renew them for as long as this worker runs
                 with contextlib.suppress(Exception):
-                    rt.store.let_leases_lapse([row.id for row in rows])
+                    await rt.db(rt.store.let_leases_lapse, [row.id for row in rows])
 
     # claim only as many rows as there is room to send: the rest stay free for other workers
     sending: set[asyncio.Task[None]] = set()
     try:
         while True:
             room = DELIVERY_CONCURRENCY - len(sending)
-            claimed = rt.store.due_deliveries(now, limit=room * SMTP_BATCH) if room else []
+            claimed = (
+                await rt.db(rt.store.due_deliveries, now, limit=room * SMTP_BATCH) if room else []
+            )
             for target, rows in _batches(rt, claimed):
                 sending.add(asyncio.create_task(bounded(target, rows)))
             if not sending:
@@ -231,7 +236,7 @@ async def _send_rows(
     rt: Runtime, report: CycleReport, rows: list[OutboxRow], now: datetime
 ) -> None:
     mutes: dict[str, dict[str, Mutes]] = {}  # read once per subscription for the batch
-    sendable = [row for row in rows if _still_wanted(rt, row, mutes)]
+    sendable = [row for row in rows if await _still_wanted(rt, row, mutes)]
     if not sendable:
         return
     try:
@@ -241,7 +246,7 @@ async def _send_rows(
         failed = DeliveryResult(False, f"send: {type(exc).__name__}: {exc}", retryable=True)
         results = [failed] * len(sendable)
     for row, result in zip(sendable, results, strict=True):
-        _record(rt, report, row, result, now)
+        await _record(rt, report, row, result, now)
 
 
 async def _send(rt: Runtime, rows: list[OutboxRow]) -> list[DeliveryResult]:
@@ -263,31 +268,34 @@ async def _send(rt: Runtime, rows: list[OutboxRow]) -> list[DeliveryResult]:
     return [result]
 
 
-def _still_wanted(rt: Runtime, row: OutboxRow, mutes: dict[str, dict[str, Mutes]]) -> bool:
+async def _still_wanted(rt: Runtime, row: OutboxRow, mutes: dict[str, dict[str, Mutes]]) -> bool:
     """Whether a claimed row is still to be sent from here; if not, it is settled now."""
     extra = {"subscription": row.subscription, "delivery_id": row.key}
     sub = next((s for s in rt.config.subscriptions if s.name == row.subscription), None)
     if sub is None or (row.channel == "email") != (sub.webhook is None):
-        rt.store.mark_failed(row.id, "subscription no longer configured", None)
+        await rt.db(rt.store.mark_failed, row.id, "subscription no longer configured", None)
         rt.metrics.deliveries.labels(row.channel, "dead").inc()
         log.error("subscription no longer configured: delivery dead-lettered", extra=extra)
         return False
-    if not rt.store.holds(row.id):  # stalled past its lease: another worker has the row now
+    if not await rt.db(
+        rt.store.holds, row.id
+    ):  # stalled past its lease: another worker has the row now
         log.warning("lease ran out before sending: left to the worker that holds it", extra=extra)
         return False
     if row.channel == "email":
         if row.subscription not in mutes:
-            mutes[row.subscription] = rt.store.mutes(row.subscription)
+            mutes[row.subscription] = await rt.db(rt.store.mutes, row.subscription)
         muted = mutes[row.subscription].get(row.target)
         if row.target not in sub.email or (muted is not None and muted.everything):
-            rt.store.mark_skipped(row.id, f"{row.target} unsubscribed or left the subscription")
+            reason = f"{row.target} unsubscribed or left the subscription"
+            await rt.db(rt.store.mark_skipped, row.id, reason)
             rt.metrics.deliveries.labels(row.channel, "skipped").inc()
             log.info("not sent: %s unsubscribed", row.target, extra=extra)
             return False
     return True
 
 
-def _record(
+async def _record(
     rt: Runtime, report: CycleReport, row: OutboxRow, result: DeliveryResult, now: datetime
 ) -> None:
     extra = {"subscription": row.subscription, "delivery_id": row.key}
@@ -296,7 +304,7 @@ def _record(
     attempted_at = max(now, utcnow())
     counted = rt.metrics.deliveries
     if result.ok:
-        rt.store.mark_sent(row.id, attempted_at)
+        await rt.db(rt.store.mark_sent, row.id, attempted_at)
         counted.labels(row.channel, "sent").inc()
         report.delivered += 1
         log.info("delivered %s", result.detail, extra=extra)
@@ -305,13 +313,13 @@ def _record(
     attempts = row.attempts + 1
     if result.retryable and attempts < MAX_DELIVERY_ATTEMPTS:
         retry_at = attempted_at + retry_delay(attempts, result.retry_after)
-        rt.store.mark_failed(row.id, result.detail, retry_at)
+        await rt.db(rt.store.mark_failed, row.id, result.detail, retry_at)
         counted.labels(row.channel, "retry").inc()
         log.warning(
             "delivery failed, retry at %s: %s", retry_at.isoformat(), result.detail, extra=extra
         )
     else:
-        rt.store.mark_failed(row.id, result.detail, None)
+        await rt.db(rt.store.mark_failed, row.id, result.detail, None)
         counted.labels(row.channel, "dead").inc()
         report.dead_lettered += 1
         log.error("delivery failed for good: %s", result.detail, extra=extra)

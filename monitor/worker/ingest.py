@@ -11,7 +11,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,7 +52,7 @@ class Poller:
     place, never the poll of the others. `on_polled` is called as each poll ends."""
 
     def __init__(
-        self, rt: Runtime, *, on_polled: Callable[[CycleReport], None] | None = None
+        self, rt: Runtime, *, on_polled: Callable[[CycleReport], Awaitable[None]] | None = None
     ) -> None:
         self.rt = rt
         self.feeds = {f.url: f for f in rt.config.feeds}
@@ -60,7 +60,7 @@ class Poller:
         self.on_polled = on_polled
         self.stopped = False
 
-    def fill(
+    async def fill(
         self,
         report: CycleReport,
         *,
@@ -73,8 +73,13 @@ class Poller:
         room = POLL_CONCURRENCY - len(self.running)
         if self.stopped or room <= 0:
             return []
-        claimed = self.rt.store.claim_due_feeds(
-            self.feeds, now, poll_all=poll_all, limit=room, skip={*skip, *self.running}
+        claimed = await self.rt.db(
+            self.rt.store.claim_due_feeds,
+            self.feeds,
+            now,
+            poll_all=poll_all,
+            limit=room,
+            skip={*skip, *self.running},
         )
         for state in claimed:
             self.running[state.id] = asyncio.create_task(self._poll(state, report, now))
@@ -86,12 +91,12 @@ class Poller:
         except Exception:  # a bug with one feed must not cost the others
             log.exception("polling failed", extra={"feed_url": state.url})
             with contextlib.suppress(Exception):  # else the heartbeat would renew it for good
-                self.rt.store.let_lease_lapse(state.id)
+                await self.rt.db(self.rt.store.let_lease_lapse, state.id)
         finally:
             del self.running[state.id]
         if self.on_polled is not None and not self.stopped:
             try:
-                self.on_polled(report)
+                await self.on_polled(report)
             except Exception:  # e.g. the scheduler is shutting down: the next tick refills
                 log.exception("after-poll step failed", extra={"feed_url": state.url})
 
@@ -116,7 +121,7 @@ async def poll_feeds(rt: Runtime, report: CycleReport, *, poll_all: bool, now: d
     polled: set[int] = set()
     try:
         while True:
-            polled.update(poller.fill(report, now=now, poll_all=poll_all, skip=polled))
+            polled.update(await poller.fill(report, now=now, poll_all=poll_all, skip=polled))
             if not poller.running:
                 return
             await poller.wait()
@@ -148,7 +153,7 @@ async def poll_one(
         pages = asyncio.Semaphore(PAGES_PER_FEED)
         # one query for the whole feed: most entries of a busy feed are known already
         identities = [entry_identity(entry) for entry in result.entries]
-        known = rt.store.known_identities(identities)
+        known = await rt.db(rt.store.known_identities, identities)
 
         async def load(entry: Entry, identity: str) -> Claimed | None:
             async with pages:
@@ -180,8 +185,10 @@ async def poll_one(
         log.warning("%s", result.error, extra={"feed_url": feed.url})
     if result.final_url:
         log.info("feed moved permanently to %s", result.final_url, extra={"feed_url": feed.url})
-    rt.store.record_poll(state.id, result, next_poll(feed, state, result, now), new_items, now)
-    record_feed_health(rt, feed, state, result, now)
+    await rt.db(
+        rt.store.record_poll, state.id, result, next_poll(feed, state, result, now), new_items, now
+    )
+    await record_feed_health(rt, feed, state, result, now)
 
 
 def next_poll(feed: FeedConfig, state: FeedState, result: PollResult, now: datetime) -> datetime:
@@ -198,7 +205,7 @@ def next_poll(feed: FeedConfig, state: FeedState, result: PollResult, now: datet
     return now + max(delay, timedelta(seconds=asked))
 
 
-def record_feed_health(
+async def record_feed_health(
     rt: Runtime, feed: FeedConfig, state: FeedState, result: PollResult, now: datetime
 ) -> None:
     """A `feed-health` alert when a feed reaches N consecutive failures, and when it recovers.
@@ -210,14 +217,14 @@ def record_feed_health(
     if failures == threshold:
         title = f"Feed failing: {feed.url}"
         message = f"{threshold} polls in a row failed; last error: {result.error}"
-        alert_feed_health(rt, feed, title, message, "high", now)
+        await alert_feed_health(rt, feed, title, message, "high", now)
     elif result.ok and state.consecutive_failures >= threshold:
         title = f"Feed recovered: {feed.url}"
         message = f"polled again after {state.consecutive_failures} failed polls"
-        alert_feed_health(rt, feed, title, message, "info", now)
+        await alert_feed_health(rt, feed, title, message, "info", now)
 
 
-def record_extraction(rt: Runtime, feed: FeedConfig, failure: str | None) -> None:
+async def record_extraction(rt: Runtime, feed: FeedConfig, failure: str | None) -> None:
     """A `feed-health` alert when a feed's pages fail extraction N times in a row (its alerts
     then read only the feed's summaries), and when one is extracted again. Counted per
     worker, in memory: a restart starts the count anew."""
@@ -228,23 +235,29 @@ def record_extraction(rt: Runtime, feed: FeedConfig, failure: str | None) -> Non
         rt.extraction_failures[feed.url] = earlier + 1
         if earlier + 1 == threshold:
             message = f"{threshold} pages in a row could not be extracted; last: {failure}"
-            alert_feed_health(rt, feed, f"Extraction failing: {feed.url}", message, "high", now)
+            await alert_feed_health(
+                rt, feed, f"Extraction failing: {feed.url}", message, "high", now
+            )
     elif earlier >= threshold:
         message = f"a page was extracted again after {earlier} failures"
-        alert_feed_health(rt, feed, f"Extraction recovered: {feed.url}", message, "info", now)
+        await alert_feed_health(rt, feed, f"Extraction recovered: {feed.url}", message, "info", now)
 
 
-def alert_feed_health(
+async def alert_feed_health(
     rt: Runtime, feed: FeedConfig, title: str, message: str, severity: str, now: datetime
 ) -> None:
     notice = Article(url=feed.url, title=title, text=message, feed_url=feed.url, tags=feed.tags)
     match = Match(rule=FEED_HEALTH, title="Feed health", severity=severity, snippets=(message,))
-    with rt.store.transaction() as conn:  # the notice and its alert together, or neither
-        article_id, _, _ = rt.store.add_article(
-            f"{FEED_HEALTH}:{title}:{now.isoformat()}", notice, now=now, conn=conn
-        )
-        # tagged only feed-health: topic subscriptions (tags: [humanitarian]) do not want these
-        rt.store.add_alert(article_id, match, (FEED_HEALTH,), now=now, conn=conn)
+
+    def store() -> None:
+        with rt.store.transaction() as conn:  # the notice and its alert together, or neither
+            article_id, _, _ = rt.store.add_article(
+                f"{FEED_HEALTH}:{title}:{now.isoformat()}", notice, now=now, conn=conn
+            )
+            # tagged only feed-health: topic subscriptions (tags: [humanitarian]) want none
+            rt.store.add_alert(article_id, match, (FEED_HEALTH,), now=now, conn=conn)
+
+    await rt.db(store)
     log.warning("%s: %s", title, message, extra={"feed_url": feed.url, "rule": FEED_HEALTH})
 
 
@@ -271,9 +284,12 @@ async def claim_entry(
     The caller records it (`record_entry`) and then lets its identity go."""
     # feeds are polled concurrently: a story in two feeds must not be fetched twice meanwhile,
     # and another feed may have recorded it since this one's `known_identities`
-    if identity in rt.in_flight or rt.store.has_article(identity):
+    if identity in rt.in_flight:
         return None
-    rt.in_flight.add(identity)
+    rt.in_flight.add(identity)  # before the store is asked: no other feed claims it meanwhile
+    if await rt.db(rt.store.has_article, identity):
+        rt.in_flight.discard(identity)
+        return None
     too_old = (
         first_poll
         and entry.published is not None
@@ -293,27 +309,33 @@ async def record_entry(rt: Runtime, claim: Claimed, report: CycleReport, now: da
     (one new item)."""
     article = claim.article
     if not claim.alert:
-        rt.store.add_article(claim.identity, article, alerted=False, now=now)
+        await rt.db(rt.store.add_article, claim.identity, article, alerted=False, now=now)
         return 1
     rules = rt.rules  # one rule set for the whole article, even if a reload lands meanwhile
     matches = await match_in_thread(article, rules, now)  # before the transaction opens
-    alerted = 0
-    with rt.store.transaction() as conn:
-        article_id, story_id, duplicate = rt.store.add_article(
-            claim.identity, article, now=now, conn=conn
+
+    def store() -> dict[str, int] | None:
+        """The article and its alerts in one transaction; None for a duplicate's text."""
+        with rt.store.transaction() as conn:
+            article_id, story_id, duplicate = rt.store.add_article(
+                claim.identity, article, now=now, conn=conn
+            )
+            if duplicate:
+                return None
+            return {
+                m.rule: record_alert(
+                    rt, conn, rules.by_id[m.rule], article_id, story_id, article, m, now
+                )
+                for m in matches
+            }
+
+    by_rule = await rt.db(store)
+    if by_rule is None:
+        log.info(
+            "same text as a stored article, not alerted again", extra={"article_url": article.url}
         )
-        if duplicate:
-            log.info(
-                "same text as a stored article, not alerted again",
-                extra={"article_url": article.url},
-            )
-            return 1
-        by_rule: dict[str, int] = {}
-        for match in matches:
-            rule = rules.by_id[match.rule]
-            by_rule[match.rule] = record_alert(
-                rt, conn, rule, article_id, story_id, article, match, now
-            )
+        return 1
+    alerted = 0
     for rule_id, count in by_rule.items():  # counted once the transaction holds
         rt.metrics.matches.labels(rule_id).inc()
         rt.metrics.alerts.labels(rule_id).inc(count)
@@ -370,9 +392,9 @@ async def load_article(rt: Runtime, feed: FeedConfig, entry: Entry) -> Article:
         extracted = await extraction.extract(rt.pool, page.body, page.final_url)
     if isinstance(extracted, extraction.ExtractFailure):
         log.warning("%s", extracted.reason, extra=extra)
-        record_extraction(rt, feed, extracted.reason)
+        await record_extraction(rt, feed, extracted.reason)
         return base
-    record_extraction(rt, feed, None)
+    await record_extraction(rt, feed, None)
     return extracted.fill(base)
 
 

@@ -32,7 +32,7 @@ async def run_cycle(
     await poll_feeds(rt, report, poll_all=poll_all, now=now)
     await build_digests(rt, report, now=now)
     await deliver(rt, report, now=now)
-    tidy(rt, now)
+    await rt.db(tidy, rt, now)
     rt.metrics.cycle_done()
     log.info("cycle done: %s", report.summary())
     return report

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any, TypeVar
 
 import aiohttp
 
@@ -27,6 +30,13 @@ from monitor.rules.match import RuleSet
 from monitor.store import HEARTBEAT, Store
 
 log = logging.getLogger("monitor.worker.runtime")
+
+# Store calls run in threads, off the event loop: a slow database delays the pipeline's
+# steps that wait for it, never the loop (fetches, sends, the web endpoint, the heartbeat).
+# SQLite takes one writer at a time, so it gets one thread; PostgreSQL a few.
+DB_THREADS = 4
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -47,10 +57,19 @@ class Runtime:
     # pages of each feed that failed extraction in a row (see ingest.record_extraction)
     extraction_failures: dict[str, int] = field(init=False, default_factory=dict)
     metrics: Metrics = field(init=False, default_factory=Metrics)
+    db_threads: ThreadPoolExecutor = field(init=False)
 
     def __post_init__(self) -> None:
         self.templates = make_environment(self.config.templates_dir)
         self.metrics.watch(self.store)
+        threads = 1 if self.store.engine.dialect.name == "sqlite" else DB_THREADS
+        self.db_threads = ThreadPoolExecutor(threads, thread_name_prefix="store")
+
+    async def db(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`call(*args, **kwargs)` (a store method, or a step made of store calls) in the
+        store's threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.db_threads, functools.partial(call, *args, **kwargs))
 
 
 @dataclass
@@ -123,13 +142,15 @@ async def open_runtime(
         if config.respect_robots_txt
         else None
     )
-    heartbeat = asyncio.create_task(_beat(store))
+    rt = Runtime(config, store, rules, session, webhook_session, pool, robots)
+    heartbeat = asyncio.create_task(_beat(rt))
     try:
-        yield Runtime(config, store, rules, session, webhook_session, pool, robots)
+        yield rt
     finally:
         heartbeat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await heartbeat
+        rt.db_threads.shutdown(wait=True)
         await session.close()
         await webhook_session.close()
         if pool is not None:
@@ -141,11 +162,11 @@ async def open_runtime(
         store.close()
 
 
-async def _beat(store: Store) -> None:
+async def _beat(rt: Runtime) -> None:
     """Renew this worker's leases while it runs (a failed beat is retried at the next one)."""
     while True:
         await asyncio.sleep(HEARTBEAT.total_seconds())
         try:
-            store.heartbeat()
+            await rt.db(rt.store.heartbeat)
         except Exception:
             log.exception("heartbeat failed: leases may run out")

@@ -229,21 +229,21 @@ class Worker:
         await asyncio.gather(self.jobs.stop(), self.poller.stop(SHUTDOWN_SECONDS))
         self._log_totals()
 
-    def _start_polls(self) -> None:
+    async def _start_polls(self) -> None:
         try:
-            self.poller.fill(self.totals, now=utcnow())
+            await self.poller.fill(self.totals, now=utcnow())
         except Exception:  # the worker outlives any one bad tick; the next one tries again
             log.exception("polling failed")
 
     async def _poll_tick(self) -> None:
         # starts the polls that are due and returns: a slow feed never makes a tick overrun
-        self._start_polls()
+        await self._start_polls()
         self.rt.metrics.cycle_done()
 
-    def _after_poll(self, report: CycleReport) -> None:
+    async def _after_poll(self, report: CycleReport) -> None:
         # the place that poll took is free for a feed due meanwhile; what it found goes out
         # now, not at the delivery job's next tick
-        self._start_polls()
+        await self._start_polls()
         if report.alerts > self.alerts_sent_for:
             self.alerts_sent_for = report.alerts
             self.scheduler.modify_job(DELIVERY_JOB, next_run_time=utcnow())
@@ -264,7 +264,7 @@ class Worker:
 
     async def _tidy(self) -> None:
         try:
-            tidy(self.rt)
+            await self.rt.db(tidy, self.rt)
         except Exception:  # the next run tries again
             log.exception("tidying the store failed")
 
@@ -308,9 +308,9 @@ class Worker:
             allow_private_networks=old.allow_private_networks,
         )
         store = self.rt.store
-        await asyncio.to_thread(store.sync_feeds, [f.url for f in new.feeds])
+        await self.rt.db(store.sync_feeds, [f.url for f in new.feeds])
         for sub in new.subscriptions:
-            store.subscription_state(sub.name)
+            await self.rt.db(store.subscription_state, sub.name)
         self.rt.config, self.rt.rules = new, rules
         self.rt.templates = make_environment(new.templates_dir)
         self.poller.feeds = {f.url: f for f in new.feeds}

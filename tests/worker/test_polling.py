@@ -438,8 +438,8 @@ async def test_a_slow_feed_holds_one_place_not_the_next_polls(tmp_path, monkeypa
         config = write_config(tmp_path, [server.url("/slow"), server.url("/fast")])
         async with open_runtime(config) as rt:
             ended = asyncio.Queue[CycleReport]()
-            poller = ingest.Poller(rt, on_polled=ended.put_nowait)
-            poller.fill(CycleReport(), now=datetime.now(UTC))
+            poller = ingest.Poller(rt, on_polled=ended.put)
+            await poller.fill(CycleReport(), now=datetime.now(UTC))
             await asyncio.wait_for(slow_arrived.wait(), 10)
             await asyncio.wait_for(ended.get(), 10)  # the fast feed's poll ended
             for _ in range(3):  # the fast feed is due again while the slow one still hangs
@@ -449,7 +449,7 @@ async def test_a_slow_feed_holds_one_place_not_the_next_polls(tmp_path, monkeypa
                         .where(feeds.c.url == server.url("/fast"))
                         .values(next_poll_at=datetime.now(UTC) - timedelta(seconds=1))
                     )
-                assert len(poller.fill(CycleReport(), now=datetime.now(UTC))) == 1
+                assert len(await poller.fill(CycleReport(), now=datetime.now(UTC))) == 1
                 await asyncio.wait_for(ended.get(), 10)
             assert list(poller.running) != []  # the slow poll is still running
             await poller.stop()
