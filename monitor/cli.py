@@ -1,7 +1,16 @@
 """The `monitor` command: a thin layer over the library. Results go to stdout, logs to stderr.
 
-Exit codes: 0 the command did its job (even if some feeds or articles failed: those are in
-the logs and feed health); 1 invalid configuration or rules; 2 usage errors.
+Exit codes (the README has the table):
+
+    0   the command did its job, even if some feeds or articles failed (those are in the logs
+        and feed health)
+    1   invalid configuration or rules (`monitor check` found a problem), a database that
+        cannot be opened, an input that cannot be read (`replay`), a request refused
+        (`outbox --requeue` of a delivery that is not dead-lettered or pending)
+    2   usage errors
+    3   `once` did its cycle but dead-lettered a delivery
+    4   `db current`: the database's schema is behind this version's (`monitor db upgrade`)
+    70  `run` had to be ended: something was still stuck after SIGTERM
 """
 
 from __future__ import annotations
@@ -10,17 +19,27 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from monitor import __version__
 from monitor.errors import LocatedError, MonitorError, Problem
 
+if TYPE_CHECKING:
+    from monitor.config import Config
+    from monitor.store import Store
+
 log = logging.getLogger("monitor")
+
+EXIT_PROBLEM = 1
+EXIT_DEAD_LETTERED = 3
+EXIT_SCHEMA_BEHIND = 4
 
 
 class _Formatter(logging.Formatter):
@@ -63,9 +82,62 @@ def _load_config(path: Path) -> Any:
     from monitor.config import load_config
 
     try:
-        return load_config(path)
+        config = load_config(path)
     except LocatedError as exc:
         _fail(exc)
+    # a database error escaping a command (`run`, `once`) is said with where its URL is from
+    click.get_current_context().meta["monitor.config"] = config
+    return config
+
+
+@contextmanager
+def _open_store(config: Config, **options: Any) -> Iterator[Store]:
+    """The config's store, opened (and migrated), closed on exit; a database that cannot be
+    opened is one line naming the `database:` key (or MONITOR_DATABASE_URL) and the cause."""
+    from monitor.database import OPEN_ERRORS, open_failure
+    from monitor.store import Store
+
+    try:
+        store = Store(config.database_url, **options)
+    except OPEN_ERRORS as exc:
+        log.debug("the database cannot be opened", exc_info=True)
+        _exit_with(str(open_failure(config.database_origin, config.database_url, exc)))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _exit_with(message: str, code: int = EXIT_PROBLEM) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+class _MonitorGroup(click.Group):
+    """Database errors that escape a command (the worker's store opens inside the runtime)
+    end it with one line, not a traceback (`-vv` logs the traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import InterfaceError, OperationalError
+
+        from monitor.database import DatabaseUnavailable, describe_error, open_failure
+
+        try:
+            return super().invoke(ctx)
+        except DatabaseUnavailable as exc:
+            _exit_with(str(exc))
+        except (OperationalError, InterfaceError) as exc:
+            log.debug("database error", exc_info=True)
+            config = _config_in(ctx)
+            if config is None:
+                _exit_with(f"database: {describe_error(exc)}")
+            _exit_with(str(open_failure(config.database_origin, config.database_url, exc)))
+
+
+def _config_in(ctx: click.Context) -> Config | None:
+    """The config the command loaded (`meta` is shared by every context of one run)."""
+    config: Config | None = ctx.meta.get("monitor.config")
+    return config
 
 
 rules_option = click.option(
@@ -90,7 +162,7 @@ config_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="news-monitor")
 @click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for debug).")
 def main(verbose: int) -> None:
@@ -156,6 +228,7 @@ def run(config_path: Path, listen: str | None) -> None:
 @click.option("--all", "poll_all", is_flag=True, help="Poll every feed now, whatever its schedule.")
 def once(config_path: Path, poll_all: bool) -> None:
     """One cycle: poll what is due, match, deliver what is due; then exit (cron-friendly).
+    Exits 3 when a delivery was dead-lettered (given up on) in the cycle.
 
     Example: monitor once --all -c monitor.yaml
     """
@@ -163,7 +236,7 @@ def once(config_path: Path, poll_all: bool) -> None:
 
     config = _load_config(config_path)
 
-    async def cycle() -> None:
+    async def cycle() -> int:
         async with open_runtime(config, extract_workers=None) as rt:
             report = await run_cycle(rt, poll_all=poll_all)
         click.echo(
@@ -171,11 +244,18 @@ def once(config_path: Path, poll_all: bool) -> None:
             f"{report.articles} new articles, "
             f"{report.alerts} alerts, {report.digests} digests queued, {report.delivered} delivered"
         )
+        return report.dead_lettered
 
     try:
-        asyncio.run(cycle())
+        dead = asyncio.run(cycle())
     except LocatedError as exc:
         _fail(exc)
+    if dead:
+        _exit_with(
+            f"{dead} deliver{'y' if dead == 1 else 'ies'} dead-lettered in this cycle "
+            "(monitor outbox says why)",
+            EXIT_DEAD_LETTERED,
+        )
 
 
 @main.command()
@@ -206,7 +286,7 @@ def replay(
     explain: str | None,
 ) -> None:
     """Dry run: extract and match SOURCE (an HTML or text file, a feed file, or a URL).
-    Writes nothing, sends nothing.
+    Writes nothing, sends nothing. Exits 1 when a SOURCE cannot be read (after the others).
 
     Example: monitor replay seeds/mee-syria-envoy.html --explain envoy-travel
     """
@@ -222,8 +302,12 @@ def replay(
             list(sources), rules, fetch_pages=fetch_pages, allow_private=allow_private_networks
         )
     )
+    unreadable = 0
     for result in results:
-        if result.error:
+        if result.error and result.article is None:  # nothing to match: the source failed
+            unreadable += 1
+            click.echo(f"{result.source}: {result.error}", err=True)
+        elif result.error:
             log.warning("%s: %s", result.source, result.error)
         explained = (
             explain_article(result.article, rules, only=only, now=result.article.published)
@@ -240,6 +324,8 @@ def replay(
             click.echo(json.dumps(record, ensure_ascii=False))
         else:
             click.echo(_describe_replay(result, explained, color=sys.stdout.isatty()))
+    if unreadable:
+        sys.exit(EXIT_PROBLEM)
 
 
 def _load_rules(rule_paths: tuple[Path, ...]) -> Any:
@@ -393,7 +479,8 @@ def rules_eval(
     type=int,
     multiple=True,
     metavar="ID",
-    help="Send this dead-lettered digest again at the next cycle (repeatable).",
+    help="Send this dead-lettered (or pending) delivery again at the next cycle (repeatable); "
+    "exits 1 naming each ID that is unknown, sent or skipped.",
 )
 @click.option("--requeue-dead", is_flag=True, help="Send every dead-lettered digest again.")
 def outbox(
@@ -404,20 +491,31 @@ def outbox(
 
     Example: monitor outbox -c monitor.yaml --requeue-dead
     """
-    from monitor.store import Store
+    from monitor.status import delivery_states, requeue_refusal
 
     config = _load_config(config_path)
-    store = Store(config.database_url)
-    try:
-        if requeue_ids or requeue_dead:
-            ids = list(requeue_ids) or [e.id for e in store.outbox_entries(("dead",))]
+    with _open_store(config) as store:
+        if requeue_ids:
+            states = delivery_states(store, requeue_ids)
+            refusals = [
+                refusal
+                for row_id in dict.fromkeys(requeue_ids)
+                if (refusal := requeue_refusal(row_id, states.get(row_id)))
+            ]
+            ids = [i for i in requeue_ids if i in states and not requeue_refusal(i, states[i])]
+            click.echo(f"requeued {store.requeue(ids) if ids else 0} deliveries")
+            if refusals:
+                _exit_with("\n".join(refusals))
+            return
+        if requeue_dead:
+            ids = [e.id for e in store.outbox_entries(("dead",))]
             click.echo(f"requeued {store.requeue(ids)} deliveries")
             return
         statuses = ("pending", "dead", "sent", "skipped") if show_all else ("pending", "dead")
         entries = store.outbox_entries(statuses)
         for e in entries:
             retry = (
-                f"  next attempt {e.next_attempt_at:%Y-%m-%d %H:%M}"
+                f"  next attempt {e.next_attempt_at:%Y-%m-%d %H:%M}Z"
                 if e.status == "pending"
                 else ""
             )
@@ -431,8 +529,6 @@ def outbox(
         counts = store.outbox_counts()
         shown = ("pending", "dead", "sent", "skipped")
         click.echo(", ".join(f"{counts.get(s, 0)} {s}" for s in shown))
-    finally:
-        store.close()
 
 
 @main.command()
@@ -442,19 +538,18 @@ def feeds(config_path: Path) -> None:
 
     Example: monitor feeds -c monitor.yaml
     """
-    from monitor.store import Store
+    from monitor.status import utc_text
 
     config = _load_config(config_path)
-    store = Store(config.database_url)
-    store.sync_feeds([f.url for f in config.feeds])
+    with _open_store(config) as store:
+        store.sync_feeds([f.url for f in config.feeds])
+        states = store.feed_states()
     configured = {f.url for f in config.feeds}
-    for state in store.feed_states():
+    for state in states:
         if state.url not in configured:
             continue
-        when = (
-            state.last_polled_at.strftime("%Y-%m-%d %H:%M:%S") if state.last_polled_at else "never"
-        )
-        nxt = state.next_poll_at.strftime("%Y-%m-%d %H:%M:%S") if state.next_poll_at else "now"
+        when = utc_text(state.last_polled_at, "never")
+        nxt = utc_text(state.next_poll_at, "now")
         validators = (
             ", ".join(
                 v for v, on in (("etag", state.etag), ("last-modified", state.last_modified)) if on
@@ -472,7 +567,111 @@ def feeds(config_path: Path) -> None:
             click.echo(f"  last error: {state.last_error}")
         if state.last_warning:
             click.echo(f"  warning: {state.last_warning}")
-    store.close()
+
+
+@main.command()
+@config_option
+def check(config_path: Path) -> None:
+    """Check the config and its rules together: every key, secret, address, webhook URL and
+    schedule; every rule file; rules and tags subscriptions name that nothing provides; and
+    that the database opens. Every problem as path:line:col: message; exit 1 on any.
+
+    Example: monitor check -c /etc/news-monitor/monitor.yaml
+    """
+    from monitor.check import check as run_check
+
+    report = run_check(config_path)
+    for warning in report.warnings:
+        click.echo(str(warning))
+    for line in report.lines():
+        click.echo(line, err=True)
+    if not report.ok:
+        _exit_with(report.summary())
+    click.echo(report.summary())
+
+
+@main.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+def status(config_path: Path, as_json: bool) -> None:
+    """One screen: workers and their heartbeats, feeds by health (failing first), rules
+    loaded, the outbox by state with the oldest pending, each subscription's last digest and
+    next due time. Times in UTC (Z).
+
+    Example: monitor status -c monitor.yaml --json
+    """
+    from monitor.status import gather, render, to_json
+
+    config = _load_config(config_path)
+    with _open_store(config) as store:
+        found = gather(config, store)
+    click.echo(json.dumps(to_json(found), ensure_ascii=False) if as_json else render(found))
+
+
+@main.group()
+def db() -> None:
+    """The database schema (Alembic migrations; every command also migrates when it opens
+    the database)."""
+
+
+@db.command("upgrade")
+@config_option
+def db_upgrade(config_path: Path) -> None:
+    """Bring the database schema to this version's newest revision (one worker at a time on
+    PostgreSQL); a database that does not exist yet is created.
+
+    Example: MONITOR_DATABASE_URL=postgresql://monitor@db/monitor monitor db upgrade
+    """
+    from monitor.database import OPEN_ERRORS, open_failure, schema_revisions
+
+    config = _load_config(config_path)
+    try:
+        before, head = schema_revisions(config.database_url)
+    except OPEN_ERRORS as exc:
+        _exit_with(str(open_failure(config.database_origin, config.database_url, exc)))
+    with _open_store(config):  # opening the store migrates it
+        pass
+    if before == head:
+        click.echo(f"database already at {head} (head)")
+    else:
+        click.echo(f"database upgraded from {before or 'empty'} to {head} (head)")
+
+
+@db.command("current")
+@config_option
+def db_current(config_path: Path) -> None:
+    """Print the database's schema revision and whether it is the head (the newest this
+    version knows). Exits 4 when it is behind (run monitor db upgrade), 1 when it cannot be
+    read or is newer than this version. Writes nothing.
+
+    Example: monitor db current -c monitor.yaml
+    """
+    from monitor.database import (
+        OPEN_ERRORS,
+        describe_error,
+        known_revisions,
+        open_failure,
+        schema_revisions,
+    )
+
+    config = _load_config(config_path)
+    try:
+        current, head = schema_revisions(config.database_url)
+    except OPEN_ERRORS as exc:
+        _exit_with(str(open_failure(config.database_origin, config.database_url, exc)))
+    if current == head:
+        click.echo(f"{current} (head)")
+    elif current is None:
+        click.echo(f"empty (no schema yet; head is {head}: monitor db upgrade)")
+        sys.exit(EXIT_SCHEMA_BEHIND)
+    elif current not in known_revisions():
+        from alembic.util import CommandError
+
+        message = describe_error(CommandError(f"Can't locate revision identified by '{current}'"))
+        _exit_with(f"{config.database_origin}: {message}")
+    else:
+        click.echo(f"{current} (behind head {head}: monitor db upgrade)")
+        sys.exit(EXIT_SCHEMA_BEHIND)
 
 
 @main.group()
@@ -491,7 +690,6 @@ def digest_preview(name: str, config_path: Path, out: Path | None) -> None:
     """
     from monitor.digest.plan import plan_subscription
     from monitor.digest.render import make_environment
-    from monitor.store import Store
     from monitor.timeutil import utcnow
     from monitor.worker.deliver import render_plan, targets
 
@@ -500,13 +698,10 @@ def digest_preview(name: str, config_path: Path, out: Path | None) -> None:
     if sub is None:
         raise click.UsageError(f"no subscription named '{name}' in {config_path}")
     now = utcnow()
-    store = Store(config.database_url)
-    try:
+    with _open_store(config) as store:
         cursor, since = store.peek_subscription(name)
         alerts = store.alerts_after(cursor)
         mutes = store.mutes(name)
-    finally:
-        store.close()
     plan = plan_subscription(name, targets(sub), sub.wants, alerts, cursor, now, mutes)
     due = "now" if since is None else f"{sub.schedule.next_after(since):%Y-%m-%d %H:%M %Z}"
     click.echo(f"{name}: {sub.schedule.text}, next digest due {due}", err=True)
@@ -554,8 +749,6 @@ def unsubscribe(
 
     Example: monitor unsubscribe humanitarian-desk desk@example.org -c monitor.yaml
     """
-    from monitor.store import Store
-
     if rule is not None and story is not None:
         raise click.UsageError("give --rule or --story, not both")
     config = _load_config(config_path)
@@ -569,14 +762,11 @@ def unsubscribe(
             f"email subscriptions: {known or 'none'}"
         )
     scope, value = ("rule", rule) if rule else ("story", str(story)) if story else ("all", "")
-    store = Store(config.database_url)
-    try:
+    with _open_store(config) as store:
         if undo:
             store.resubscribe(subscription, address, scope, value)
         else:
             store.unsubscribe(subscription, address, scope, value)
-    finally:
-        store.close()
     what = "unsubscribed" if scope == "all" else f"{scope} {value} muted"
     click.echo(f"{subscription}: {address} {what}{' taken back' if undo else ''}")
 
@@ -588,14 +778,9 @@ def subscriptions(config_path: Path) -> None:
 
     Example: monitor subscriptions -c monitor.yaml
     """
-    from monitor.store import Store
-
     config = _load_config(config_path)
-    store = Store(config.database_url)
-    try:
+    with _open_store(config) as store:
         choices = store.unsubscribes()
-    finally:
-        store.close()
     for sub in config.subscriptions:
         what = ", ".join([*sub.rules, *(f"tag:{t}" for t in sub.tags)])
         click.echo(f"{sub.name}  {sub.schedule.text}  {what}")

@@ -2,7 +2,9 @@
 
 Order of precedence: environment (MONITOR_DATABASE_URL, and the variables the file names for
 secrets), then the file, then defaults. Relative paths resolve against the config file's
-folder. Every error is `path:line:col: message`.
+folder. Every error is `path:line:col: message`, and every error of a file is found in one
+pass: a part of the file in error (a feed, a subscription, a top-level key) is left out of
+what is checked next, so the problems of the rest still show (`inspect_config`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -24,10 +27,12 @@ from monitor.channels.webhook import WebhookModel, secret_key
 from monitor.digest.schedule import Schedule, parse_schedule
 from monitor.errors import ConfigError, Problem
 from monitor.timeutil import parse_duration
-from monitor.yamlsrc import Locator, StrictModel, load_yaml, located_errors
+from monitor.yamlsrc import Locator, PathKey, StrictModel, data_loc, load_yaml, located_errors
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
+
+M = TypeVar("M", bound=StrictModel)
 
 # No publisher wants to be polled more often than this.
 MIN_INTERVAL = timedelta(minutes=1)
@@ -75,15 +80,9 @@ class SubscriptionModel(StrictModel):
         """Each address well-formed: "not-an-address" or one carrying CRLF and a Bcc: header
         would otherwise reach the SMTP envelope and the To: line."""
         for address in [value] if isinstance(value, str) else value or []:
-            try:
-                validate_email(
-                    address,
-                    check_deliverability=False,  # no DNS at load time
-                    globally_deliverable=False,  # internal domains serve self-hosted desks
-                    test_environment=True,
-                )
-            except EmailNotValidError as exc:
-                raise ValueError(f"invalid email address {address!r}: {exc}") from None
+            problem = address_problem(address)
+            if problem:
+                raise ValueError(problem)
         return value
 
     @model_validator(mode="after")
@@ -126,6 +125,42 @@ class ConfigModel(StrictModel):
     _check_age = field_validator("first_poll_max_age", "alert_settle")(_duration)
 
 
+def address_problem(address: str, *, local_domains: bool = False) -> str | None:
+    """Why `address` is no email address (None when it is one). With `local_domains`, a
+    special-use domain such as `localhost` is accepted (a sender on the SMTP host itself)."""
+    try:
+        validate_email(
+            address,
+            check_deliverability=False,  # no DNS at load time
+            globally_deliverable=False,  # internal domains serve self-hosted desks
+            test_environment=True,
+        )
+    except EmailNotValidError as exc:
+        local, at, domain = address.rpartition("@")
+        if local_domains and at and "." not in domain and domain.isalnum():
+            return address_problem(f"{local}@example.org")
+        return f"invalid email address {address!r}: {exc}"
+    return None
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` is no http(s) URL a request can be sent to (None when it is one)."""
+    if not url or any(c.isspace() or ord(c) < 32 for c in url):
+        return (
+            "is empty or holds spaces" if not url.strip() else "holds spaces or control characters"
+        )
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port that is no number)
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return "is not an http:// or https:// URL"
+    if not parts.hostname:
+        return "has no host"
+    return None
+
+
 # -- the resolved configuration handed to the rest of the program ---------------------------
 
 
@@ -160,8 +195,9 @@ class SubscriptionConfig:
     schedule: Schedule
     email: tuple[str, ...] = ()
     webhook: WebhookTarget | None = None
-    # where each of `rules` is written, for errors about rule ids that do not exist
+    # where each of `rules` and `tags` is written, for errors about what matches nothing
     rule_locations: tuple[Problem, ...] = ()
+    tag_locations: tuple[Problem, ...] = ()
 
     def wants(self, rule: str, tags: tuple[str, ...]) -> bool:
         return rule in self.rules or bool(set(self.tags) & set(tags))
@@ -181,47 +217,127 @@ class Config:
     smtp: SmtpSettings | None
     subscriptions: tuple[SubscriptionConfig, ...]
     http: HttpConfig | None = None
+    # where the database URL is written (`monitor.yaml:1:11: database`, or at 1:1 for the
+    # default); None when it comes from MONITOR_DATABASE_URL
+    database_at: Problem | None = None
+
+    @property
+    def database_origin(self) -> str:
+        """How a message about the database starts: where its URL comes from."""
+        return str(self.database_at) if self.database_at else "MONITOR_DATABASE_URL"
+
+
+@dataclass(frozen=True)
+class ConfigInspection:
+    """Everything found in a config file: the config as far as it resolves (None when the
+    file is no YAML mapping), every problem, and the top-level keys that have one (what
+    depends on them, like reaching the database, is not checked further)."""
+
+    config: Config | None
+    problems: list[Problem]
+    broken: frozenset[str]
 
 
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     """Read, validate and resolve a config file; raise ConfigError with every problem found."""
+    found = inspect_config(path, environ)
+    if found.problems or found.config is None:
+        raise ConfigError(found.problems)
+    return found.config
+
+
+def inspect_config(path: Path, environ: Mapping[str, str] | None = None) -> ConfigInspection:
+    """Read, validate and resolve a config file, collecting every problem: `${VAR}`s that are
+    not set, then schema problems, then the rest (for the parts that passed the schema)."""
     environ = os.environ if environ is None else environ
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem(str(path), 1, 1, f"cannot read config ({exc})")]) from None
+        problem = Problem(str(path), 1, 1, f"cannot read config ({exc})")
+        return ConfigInspection(None, [problem], frozenset())
     data, locator, problems = load_yaml(text, str(path))
     if problems:
-        raise ConfigError(problems)
+        return ConfigInspection(None, problems, frozenset())
     if not isinstance(data, dict):
-        raise ConfigError(
-            [locator.problem((), "a config file is a mapping with at least 'feeds:'")]
-        )
-    data = _expand_env(data, (), environ, locator, problems)
-    if problems:
-        raise ConfigError(problems)
+        problem = locator.problem((), "a config file is a mapping with at least 'feeds:'")
+        return ConfigInspection(None, [problem], frozenset())
+    unset: list[PathKey] = []
+    data = _expand_env(data, (), environ, locator, problems, unset)
+    broken = {str(at[0]) for at in unset if at}
+    feed_index: list[int] | None = None
+    sub_index: list[int] | None = None
     try:
         model = ConfigModel.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(located_errors(exc, locator)) from None
-    config = _resolve(model, path, environ, locator, problems)
-    if problems:
-        raise ConfigError(problems)
-    return config
+        # a value whose variable is not set is reported once, for the variable
+        said = {(p.line, p.col) for p in problems}
+        problems.extend(p for p in located_errors(exc, locator) if (p.line, p.col) not in said)
+        broken |= {str(loc[0]) for e in exc.errors() if (loc := data_loc(e["loc"]))}
+        model, feed_index, sub_index = _salvage(data, exc)
+    config = _resolve(
+        model, path, environ, locator, problems, broken, feed_index, sub_index, "database" in data
+    )
+    return ConfigInspection(config, problems, frozenset(broken))
+
+
+def _salvage(
+    data: dict[Any, Any], exc: ValidationError
+) -> tuple[ConfigModel, list[int], list[int]]:
+    """A config model of what validates: top-level keys in error are left at their defaults;
+    feeds and subscriptions are kept without their keys in error when they validate so (with
+    their indexes in the file, for locating what `_resolve` finds)."""
+    in_error: dict[Any, set[Any]] = {}  # top-level key -> the items' keys in error
+    for error in exc.errors():
+        loc = data_loc(error["loc"])
+        if loc:
+            keys = in_error.setdefault(loc[0], set())
+            if len(loc) >= 3 and isinstance(loc[1], int):
+                keys.add((loc[1], loc[2]))
+    rest = {
+        k: v for k, v in data.items() if k not in in_error and k not in ("feeds", "subscriptions")
+    }
+    model = ConfigModel.model_validate({**rest, "feeds": [{"url": "http://placeholder"}]})
+    feeds = _valid_items(data.get("feeds"), FeedModel, in_error.get("feeds", set()))
+    subs = _valid_items(
+        data.get("subscriptions"), SubscriptionModel, in_error.get("subscriptions", set())
+    )
+    model = model.model_copy(
+        update={"feeds": [m for _, m in feeds], "subscriptions": [m for _, m in subs]}
+    )
+    return model, [i for i, _ in feeds], [i for i, _ in subs]
+
+
+def _valid_items(items: Any, model: type[M], in_error: set[Any]) -> list[tuple[int, M]]:
+    valid: list[tuple[int, M]] = []
+    for index, item in enumerate(items if isinstance(items, list) else ()):
+        if isinstance(item, dict):
+            item = {k: v for k, v in item.items() if (index, k) not in in_error}
+        try:
+            valid.append((index, model.model_validate(item)))
+        except ValidationError:
+            pass
+    return valid
 
 
 def _expand_env(
     value: Any,
-    at: tuple[str | int, ...],
+    at: PathKey,
     environ: Mapping[str, str],
     locator: Locator,
     problems: list[Problem],
+    unset: list[PathKey],
 ) -> Any:
     """Replace ${VAR} in string values; a missing variable is an error at its place."""
     if isinstance(value, dict):
-        return {k: _expand_env(v, at + (k,), environ, locator, problems) for k, v in value.items()}
+        return {
+            k: _expand_env(v, at + (k,), environ, locator, problems, unset)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [_expand_env(v, at + (i,), environ, locator, problems) for i, v in enumerate(value)]
+        return [
+            _expand_env(v, at + (i,), environ, locator, problems, unset)
+            for i, v in enumerate(value)
+        ]
     if isinstance(value, str):
 
         def substitute(m: re.Match[str]) -> str:
@@ -229,6 +345,7 @@ def _expand_env(
                 problems.append(
                     locator.problem(at, f"environment variable {m.group(1)} is not set")
                 )
+                unset.append(at)
                 return ""
             return environ[m.group(1)]
 
@@ -242,8 +359,15 @@ def _resolve(
     environ: Mapping[str, str],
     locator: Locator,
     problems: list[Problem],
+    broken: set[str] | None = None,
+    feed_index: list[int] | None = None,
+    sub_index: list[int] | None = None,
+    database_written: bool = True,
 ) -> Config:
     base = path.parent.resolve()
+    broken = broken or set()
+    feed_at = feed_index if feed_index is not None else list(range(len(model.feeds)))
+    sub_at = sub_index if sub_index is not None else list(range(len(model.subscriptions)))
 
     def secret(name: str | None, at: tuple[str | int, ...]) -> str | None:
         if name is None:
@@ -256,6 +380,10 @@ def _resolve(
     smtp = None
     if model.smtp is not None:
         s = model.smtp
+        for name, address in (("from", s.from_), ("unsubscribe_mailto", s.unsubscribe_mailto)):
+            problem = _sender_problem(address) if address is not None else None
+            if problem:
+                problems.append(locator.problem(("smtp", name), f"smtp.{name}: {problem}"))
         smtp = SmtpSettings(
             host=s.host,
             port=s.port,
@@ -270,14 +398,14 @@ def _resolve(
         )
     subscriptions = []
     names: set[str] = set()
-    for i, sub in enumerate(model.subscriptions):
+    for i, sub in zip(sub_at, model.subscriptions, strict=True):
         at = ("subscriptions", i)
         if sub.name in names:
             problems.append(
                 locator.problem(at + ("name",), f"duplicate subscription name '{sub.name}'")
             )
         names.add(sub.name)
-        if sub.email is not None and smtp is None:
+        if sub.email is not None and smtp is None and "smtp" not in broken:
             problems.append(
                 locator.problem(at + ("email",), "an email subscription needs an smtp: section")
             )
@@ -285,6 +413,8 @@ def _resolve(
         if sub.webhook is not None:
             w = sub.webhook
             url = w.url or secret(w.url_env, at + ("webhook", "url_env")) or ""
+            if url:
+                _check_webhook_url(w.url, w.url_env, url, at + ("webhook",), locator, problems)
             key = secret(w.secret_env, at + ("webhook", "secret_env"))
             if key is not None:
                 try:
@@ -303,11 +433,12 @@ def _resolve(
                 emails,
                 webhook,
                 tuple(locator.problem(at + ("rules", k), r) for k, r in enumerate(sub.rules)),
+                tuple(locator.problem(at + ("tags", k), t) for k, t in enumerate(sub.tags)),
             )
         )
     default_age = parse_duration(model.first_poll_max_age)
     first_seen: dict[str, int] = {}
-    for i, f in enumerate(model.feeds):
+    for i, f in zip(feed_at, model.feeds, strict=True):
         if f.url in first_seen:
             problems.append(
                 locator.problem(
@@ -326,11 +457,17 @@ def _resolve(
         for f in model.feeds
     )
     rules = [model.rules] if isinstance(model.rules, str) else model.rules
+    from_env = environ.get("MONITOR_DATABASE_URL")
+    database_at = (
+        None
+        if from_env
+        else locator.problem(("database",), "database")
+        if database_written
+        else Problem(str(path), 1, 1, f"database (default {model.database})")
+    )
     return Config(
         path=path,
-        database_url=resolve_database_url(
-            environ.get("MONITOR_DATABASE_URL") or model.database, base
-        ),
+        database_url=resolve_database_url(from_env or model.database, base),
         rule_paths=tuple(base / r for r in rules),
         templates_dir=base / model.templates if model.templates else None,
         allow_private_networks=model.allow_private_networks,
@@ -341,7 +478,36 @@ def _resolve(
         smtp=smtp,
         subscriptions=tuple(subscriptions),
         http=_http(model.http, environ, locator, problems),
+        database_at=database_at,
     )
+
+
+def _sender_problem(value: str) -> str | None:
+    """Why an `smtp.from` (`Name <a@b>` or `a@b`) is no sender address, or None."""
+    name, address = parseaddr(value)
+    if not address or "@" not in address:
+        return (
+            f"{value!r} is not an email address "
+            "(expected alerts@example.org or News Monitor <alerts@example.org>)"
+        )
+    return address_problem(address, local_domains=True)
+
+
+def _check_webhook_url(
+    written: str | None,
+    env: str | None,
+    url: str,
+    at: PathKey,
+    locator: Locator,
+    problems: list[Problem],
+) -> None:
+    problem = url_problem(url)
+    if problem is None:
+        return
+    if written is not None:
+        problems.append(locator.problem(at + ("url",), f"webhook url {url!r} {problem}"))
+    else:  # a chat webhook URL is a secret: said without its value
+        problems.append(locator.problem(at + ("url_env",), f"{env}: the webhook URL {problem}"))
 
 
 def _dkim(

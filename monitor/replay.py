@@ -114,7 +114,7 @@ def _read(path: Path) -> tuple[bytes, str | None]:
     try:
         return path.read_bytes(), None
     except OSError as exc:
-        return b"", f"replay: cannot read {path} ({exc.strerror})"
+        return b"", f"cannot read file ({exc.strerror})"
 
 
 def _is_html(path: Path) -> bool:

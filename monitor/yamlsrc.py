@@ -136,14 +136,17 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+def data_loc(loc: tuple[int | str, ...]) -> PathKey:
+    """A pydantic error's `loc` as a path into the data: the union branch tags of the rule
+    schema ("str", "term", "node") are not part of it."""
+    return tuple(p for p in loc if isinstance(p, int) or p not in ("str", "term", "node"))
+
+
 def located_errors(exc: ValidationError, locator: Locator) -> list[Problem]:
     """pydantic errors as `path:line:col: message`, naming the offending key or value."""
     problems: list[Problem] = []
     for error in exc.errors():
-        # union branch tags of the rule schema ("str", "term", "node") are not part of the data path
-        loc = tuple(
-            p for p in error["loc"] if isinstance(p, int) or p not in ("str", "term", "node")
-        )
+        loc = data_loc(error["loc"])
         where = ".".join(str(p) for p in loc) or "top level"
         kind = error["type"]
         if kind == "extra_forbidden":

@@ -1,8 +1,10 @@
+import asyncio
 import json
 import subprocess
 import sys
 import textwrap
 
+import pytest
 from click.testing import CliRunner
 
 from monitor.cli import main
@@ -249,3 +251,208 @@ def test_rules_eval_prints_the_table_and_gates_on_min_f1(tmp_path):
     assert gated.exit_code == 1 and "F1 below 0.9: ceasefire" in gated.output
     missing = run("rules", "eval", tmp_path / "nowhere", "-r", rules_dir())
     assert missing.exit_code == 1 and "cannot read labels" in missing.output
+
+
+def db_config(tmp_path, database="sqlite:///missing/folder/monitor.db", extra=""):
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        textwrap.dedent(f"""\
+        database: {database}
+        rules: {rules_dir()}
+        allow_private_networks: true
+        feeds: [{{url: "http://127.0.0.1:1/rss"}}]
+        smtp: {{host: 127.0.0.1, port: 1}}
+        subscriptions:
+          - {{name: desk, email: desk@example.org, rules: [ceasefire]}}
+        """)
+        + extra
+    )
+    return config
+
+
+STORE_COMMANDS = [
+    ["feeds"],
+    ["outbox"],
+    ["outbox", "--requeue", "1"],
+    ["subscriptions"],
+    ["digest", "preview", "desk"],
+    ["unsubscribe", "desk", "desk@example.org"],
+    ["once"],
+    ["status"],
+    ["db", "upgrade"],
+    ["db", "current"],
+]
+
+
+@pytest.mark.parametrize("command", STORE_COMMANDS, ids=" ".join)
+def test_a_database_in_a_missing_folder_is_one_line_for_every_command(tmp_path, command):
+    config = db_config(tmp_path)
+    result = CliRunner().invoke(
+        main, [*command, "-c", str(config)], env={"MONITOR_DATABASE_URL": ""}
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[-1] == (
+        f"{config}:1:11: database: cannot open sqlite:///{tmp_path}/missing/folder/monitor.db "
+        f"(the folder {tmp_path}/missing/folder does not exist)"
+    )
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [["run"], ["once"], ["status"]], ids=" ".join)
+def test_an_unreachable_postgresql_is_one_line_naming_the_variable(tmp_path, command):
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", *command, "-c", str(db_config(tmp_path))],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "MONITOR_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/test",
+        },
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "MONITOR_DATABASE_URL: cannot open postgresql+psycopg://postgres@127.0.0.1:1/test "
+        '(connection to server at "127.0.0.1", port 1 failed: Connection refused)'
+    ]
+
+
+def test_replay_of_an_unreadable_source_exits_1_after_the_others(tmp_path):
+    good = tmp_path / "note.txt"
+    good.write_text("A 72-hour cease-fire took effect at midnight.")
+    missing = tmp_path / "missing.html"
+    result = run("replay", missing, good, "-r", rules_dir(), "--json")
+    assert result.exit_code == 1
+    assert result.stderr == f"{missing}: cannot read file (No such file or directory)\n"
+    docs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [d["source"] for d in docs] == [str(missing), str(good)]
+    assert docs[0]["error"] == "cannot read file (No such file or directory)"
+    assert [m["rule"] for m in docs[1]["matches"]] == ["ceasefire"]
+    assert run("replay", good, "-r", rules_dir()).exit_code == 0
+
+
+def test_requeue_says_which_ids_it_refused_and_why(tmp_path):
+    from monitor.store import Store
+
+    config = db_config(tmp_path, "sqlite:///monitor.db")
+    store = Store(f"sqlite:///{tmp_path}/monitor.db")
+    store.subscription_state("desk")
+    for subject in ("sent", "skipped", "dead"):
+        queue_digest(store, "desk", subject=subject, target=f"{subject}@example.org")
+    sent, skipped, dead = store.due_deliveries()
+    store.mark_sent(sent.id)
+    store.mark_skipped(skipped.id, "the recipient unsubscribed")
+    store.mark_failed(dead.id, "email: 550 no such user", None)
+    store.close()
+
+    ids = [dead.id, sent.id, skipped.id, 999]
+    result = run("outbox", "-c", config, *(f"--requeue={i}" for i in ids))
+    assert result.exit_code == 1
+    assert result.stdout == "requeued 1 deliveries\n"
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"outbox: delivery {sent.id} was already sent (")
+    assert lines[0].endswith("Z): not requeued")
+    assert lines[1:] == [
+        f"outbox: delivery {skipped.id} was skipped (the recipient unsubscribed): not requeued",
+        "outbox: no delivery 999 (monitor outbox --all lists them)",
+    ]
+    # the dead letter is pending again; requeueing a pending one is fine
+    again = run("outbox", "-c", config, "--requeue", dead.id)
+    assert (again.exit_code, again.output) == (0, "requeued 1 deliveries\n")
+
+
+async def test_once_that_dead_letters_a_delivery_exits_3(tmp_path, smtp_sink):
+    from monitor.store import Store
+
+    smtp_sink.reply = "550 5.1.1 no such user"
+    config = db_config(tmp_path, "sqlite:///monitor.db")
+    config.write_text(config.read_text().replace("port: 1}", f"port: {smtp_sink.port}}}"))
+    store = Store(f"sqlite:///{tmp_path}/monitor.db")
+    store.subscription_state("desk")
+    queue_digest(store, "desk", subject="1 alert: Ceasefire mentioned")
+    store.close()
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "monitor", "once", "-c", str(config),
+        cwd=REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 3, err.decode()
+    assert out.decode().startswith("polled 1 feeds (1 failed), ")  # a failed feed is no failure
+    assert err.decode().splitlines()[-1] == (
+        "1 delivery dead-lettered in this cycle (monitor outbox says why)"
+    )
+    # nothing left to send: the next cycle did its job
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "monitor", "once", "-c", str(config),
+        cwd=REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0
+
+
+def test_db_upgrade_and_current(tmp_path, database_url):
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy import create_engine
+
+    from monitor.database import head_revision
+    from monitor.store.base import MIGRATIONS
+
+    head = head_revision()
+    config = db_config(tmp_path, "sqlite:///monitor.db")
+    env = {"MONITOR_DATABASE_URL": database_url}
+
+    def db(*args):
+        return CliRunner().invoke(main, ["db", *args, "-c", str(config)], env=env)
+
+    if database_url.startswith("sqlite"):
+        empty = db("current")
+        assert (empty.exit_code, empty.output) == (
+            4,
+            f"empty (no schema yet; head is {head}: monitor db upgrade)\n",
+        )
+        assert not (tmp_path / "monitor.db").exists()  # looking created nothing
+    # an older schema, as an older version left it
+    engine = create_engine(database_url)
+    alembic = AlembicConfig()
+    alembic.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        alembic.attributes["connection"] = conn
+        command.upgrade(alembic, "0005")
+    engine.dispose()
+    behind = db("current")
+    assert (behind.exit_code, behind.output) == (
+        4,
+        f"0005 (behind head {head}: monitor db upgrade)\n",
+    )
+    upgraded = db("upgrade")
+    assert (upgraded.exit_code, upgraded.output) == (
+        0,
+        f"database upgraded from 0005 to {head} (head)\n",
+    )
+    assert db("current").output == f"{head} (head)\n"
+    assert db("upgrade").output == f"database already at {head} (head)\n"
+
+
+def test_db_current_of_a_newer_schema_exits_1(tmp_path):
+    from sqlalchemy import create_engine, text
+
+    from monitor.store import Store
+
+    Store(f"sqlite:///{tmp_path}/monitor.db").close()
+    engine = create_engine(f"sqlite:///{tmp_path}/monitor.db")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    config = db_config(tmp_path, "sqlite:///monitor.db")
+    current = run("db", "current", "-c", config)
+    assert current.exit_code == 1
+    assert current.stderr == (
+        f"{config}:1:11: database: its schema is at revision 9999, which this version of "
+        "news-monitor does not know: a newer version migrated it\n"
+    )
+    # every other command says the same, in one line
+    feeds = run("feeds", "-c", config)
+    assert feeds.exit_code == 1 and feeds.stderr.endswith("a newer version migrated it)\n")

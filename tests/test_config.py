@@ -87,6 +87,8 @@ def test_every_problem_is_located(write_config):
         'daily 07:30 Europe/Berlin or cron "0 */4 * * *")',
         "10:54: subscriptions.1.webhook.format: unknown webhook format 'telegram' (known: discord, generic, mattermost, slack, teams)",
         "12:5: unknown key 'colour' in subscriptions.1",
+        # what the rest of desk holds is checked too (its schedule left at the default)
+        "6:12: an email subscription needs an smtp: section",
     ]
 
 
@@ -145,8 +147,10 @@ def test_bad_secrets_and_tls_settings_fail_at_start(write_config):
         """,
         {"HOOK_SECRET": "whsec_not base64!"},
     )
+    # the smtp: problem does not hide the secret's (every problem in one run)
     assert found == [
         "2:7: smtp: choose starttls (upgrade a plain connection) or tls (TLS from the start), not both",
+        "5:58: HOOK_SECRET: webhook: secret after 'whsec_' is not valid base64",
     ]
     found = problems(
         write_config,
@@ -198,6 +202,7 @@ def test_duplicate_feeds_and_hasty_intervals(write_config):
         """,
     ) == [
         "4:15: feeds.1.interval: interval 10s is too short: poll a feed at most once a minute",
+        "3:10: feed https://example.org/rss is listed twice (first as feeds.0)",
     ]
     assert problems(
         write_config,
@@ -251,6 +256,55 @@ def test_the_example_config_loads_and_is_the_one_documented(tmp_path, dkim_priva
     assert config.http is not None and config.http.public_url == "https://monitor.example.org"
     assert config.smtp is not None and config.smtp.dkim is not None
     assert {s.name for s in config.subscriptions} >= {"humanitarian-desk", "case-system"}
+
+
+def test_schema_problems_hide_none_of_the_rest(write_config):
+    found = problems(
+        write_config,
+        """\
+        database: ${NOPE_DB}
+        feeds:
+          - url: https://example.org/rss
+            interval: 10x
+          - url: https://example.org/rss
+          - {url: "https://${NOPE_HOST}/rss"}
+        smtp: {host: mail.example.org, from: "not an address", unsubscribe_mailto: "x@@y"}
+        subscriptions:
+          - {name: a, email: desk@example.org, rules: [ceasefire], schedule: weekly}
+          - {name: b, webhook: {url: "ftp://example.org/x"}, rules: [ceasefire]}
+          - {name: b, webhook: {url_env: CHAT_URL}, rules: [ceasefire], colour: red}
+          - {name: c, webhook: {url_env: CHAT_URL, format: slack}, rules: [ceasefire]}
+          - {name: d, webhook: {url: "https://example.org/"}, tags: [x], schedule: "daily 07:30 Mars/Olympus"}
+          - {name: e, webhook: {url: "https://exa mple.org/"}, tags: [x]}
+        """,
+        {"CHAT_URL": "hooks.slack.com/services/T/B/secret"},
+    )
+    assert found == [
+        "1:11: environment variable NOPE_DB is not set",
+        "6:11: environment variable NOPE_HOST is not set",
+        "4:15: feeds.0.interval: invalid duration '10x' (expected a number and s, m, h, d or w, like 10m)",
+        "9:70: subscriptions.0.schedule: invalid schedule 'weekly' (expected immediate, hourly, "
+        'every 30m, daily 07:30 Europe/Berlin or cron "0 */4 * * *")',
+        "11:65: unknown key 'colour' in subscriptions.2",
+        "13:76: subscriptions.4.schedule: unknown time zone 'Mars/Olympus' (expected an IANA name like Europe/Berlin)",
+        # the rest is checked too: the items in error without their keys in error
+        "7:38: smtp.from: 'not an address' is not an email address (expected alerts@example.org or News Monitor <alerts@example.org>)",
+        "7:76: smtp.unsubscribe_mailto: 'x@@y' is not an email address (expected alerts@example.org or News Monitor <alerts@example.org>)",
+        "10:30: webhook url 'ftp://example.org/x' is not an http:// or https:// URL",
+        "11:12: duplicate subscription name 'b'",
+        # the URL of a chat webhook is a secret: never printed
+        "11:34: CHAT_URL: the webhook URL is not an http:// or https:// URL",
+        "12:34: CHAT_URL: the webhook URL is not an http:// or https:// URL",
+        "14:30: webhook url 'https://exa mple.org/' holds spaces or control characters",
+        "5:10: feed https://example.org/rss is listed twice (first as feeds.0)",
+    ]
+
+
+def test_a_local_sender_is_an_address(write_config):
+    path = write_config(
+        'feeds: [{url: "https://example.org/rss"}]\nsmtp: {host: localhost, from: "M <alerts@localhost>"}\n'
+    )
+    assert load_config(path, {}).smtp.sender == "M <alerts@localhost>"
 
 
 def test_a_dkim_key_that_is_no_key_fails_at_start(write_config):

@@ -22,10 +22,10 @@ Loc = tuple[str | int, ...]
 def lint_rules(parsed: Iterable[ParsedFile]) -> list[Problem]:
     """Warnings for parsed rule files (see `parse_rule_files`)."""
     warnings: list[Problem] = []
-    for _file, spec, locator in parsed:
-        for index, rule in enumerate(spec.rules):
+    for file in parsed:
+        for index, rule in file.valid_rules():
             for loc, message in _rule_warnings(rule, ("rules", index)):
-                warnings.append(locator.problem(loc, f"warning: {message}"))
+                warnings.append(file.locator.problem(loc, f"warning: {message}"))
     return warnings
 
 

@@ -1,12 +1,18 @@
 """Loading rule files: YAML -> validated specs -> one compiled `RuleSet`.
 
 Every problem found, in every file, is reported at once as `path:line:col: message`, so an
-operator fixes a whole file in one pass. `lists:` are shared by all files of a rule set.
+operator fixes a whole file in one pass: a rule that fails validation (an unknown key, a bad
+severity) is still compiled as far as it can be, without the parts in error, so that its bad
+regular expression, unknown list or duplicate id show up in the same run. `lists:` are shared
+by all files of a rule set.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import copy
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +22,9 @@ from monitor.errors import Problem, RuleError
 from monitor.rules.compile import CompiledRule, Compiler
 from monitor.rules.match import RuleSet
 from monitor.rules.places import BUILTIN_GAZETTEERS
-from monitor.rules.schema import RuleFileSpec
+from monitor.rules.schema import RULE_ID_PATTERN, NodeSpec, RuleFileSpec, RuleSpec
 from monitor.rules.terms import Term
-from monitor.yamlsrc import Locator, load_yaml, located_errors
+from monitor.yamlsrc import Locator, data_loc, load_yaml, located_errors
 
 RULE_SUFFIXES = (".yaml", ".yml")
 # The shipped rule files are a few kilobytes; reading a 10 MB one took 2 GB and two minutes.
@@ -38,7 +44,35 @@ def rule_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-ParsedFile = tuple[Path, RuleFileSpec, Locator]
+@dataclass(frozen=True)
+class ParsedRule:
+    """One rule of a file; `index` is its place under `rules:`. A rule that failed validation
+    is kept (`valid` False) with what could be salvaged of it: its id and match when they
+    validate, its spec when it validates without the parts in error."""
+
+    index: int
+    id: str | None
+    match: NodeSpec | None
+    spec: RuleSpec | None
+    valid: bool
+
+    @classmethod
+    def of(cls, index: int, spec: RuleSpec, *, valid: bool = True) -> ParsedRule:
+        return cls(index, spec.id, spec.match, spec, valid)
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    path: Path
+    locator: Locator
+    lists: dict[str, list[str]]
+    rules: tuple[ParsedRule, ...]
+
+    def valid_rules(self) -> Iterator[tuple[int, RuleSpec]]:
+        """(index, spec) of each rule that validated."""
+        for rule in self.rules:
+            if rule.valid and rule.spec is not None:
+                yield rule.index, rule.spec
 
 
 def load_rules(paths: Iterable[Path]) -> RuleSet:
@@ -66,9 +100,9 @@ def parse_rule_files(paths: Iterable[Path], problems: list[Problem]) -> list[Par
         problems.extend(yaml_problems)
         if data is None or yaml_problems:
             continue
-        spec = validate(data, locator, problems)
-        if spec is not None:
-            parsed.append((file, spec, locator))
+        found = validate_file(file, data, locator, problems)
+        if found is not None:
+            parsed.append(found)
     return parsed
 
 
@@ -76,44 +110,52 @@ def compile_rule_files(parsed: list[ParsedFile], problems: list[Problem]) -> Rul
     """One rule set from parsed files; raise RuleError with `problems` and every new one."""
     lists: dict[str, list[str]] = {}
     where: dict[str, Locator] = {}
-    for _, spec, locator in parsed:
-        for name, terms in spec.lists.items():
+    for file in parsed:
+        for name, terms in file.lists.items():
             if name in lists:
                 problems.append(
-                    locator.problem(("lists", name), f"list '{name}' is defined twice", key=True)
+                    file.locator.problem(
+                        ("lists", name), f"list '{name}' is defined twice", key=True
+                    )
                 )
             lists[name] = terms
-            where[name] = locator
+            where[name] = file.locator
     lists = {name: _expand_list(name, lists, where, problems, ()) for name in lists}
 
     compiled: list[CompiledRule] = []
     seen: dict[str, str] = {}
     interned: dict[tuple[str, bool], Term] = {}
-    for file, spec, locator in parsed:
+    for file in parsed:
+        locator = file.locator
         compiler = Compiler(lists, locator, problems, interned)
-        for index, rule in enumerate(spec.rules):
-            loc = ("rules", index)
-            if rule.id in seen:
+        for rule in file.rules:
+            loc = ("rules", rule.index)
+            duplicate = rule.id is not None and rule.id in seen
+            if duplicate:
                 problems.append(
                     locator.problem(
                         loc + ("id",),
-                        f"duplicate rule id '{rule.id}' (first defined in {seen[rule.id]})",
+                        f"duplicate rule id '{rule.id}' (first defined in {seen[rule.id or '']})",
                     )
                 )
-                continue
-            seen[rule.id] = str(file)
-            if rule.key is not None and rule.alert != "new-figure":
+            elif rule.id is not None:
+                seen[rule.id] = str(file.path)
+            spec = rule.spec
+            if spec is not None and spec.key is not None and spec.alert != "new-figure":
                 problems.append(
                     locator.problem(
                         loc + ("key",), "key: only applies with alert: new-figure", key=True
                     )
                 )
+            if rule.match is None:
+                continue
             try:
                 node = compiler.node(rule.match, loc + ("match",))
             except RecursionError:
                 problems.append(locator.problem(loc + ("match",), "rule nests nodes too deeply"))
                 continue
-            compiled.append(CompiledRule(rule, node, str(file)))
+            if rule.valid and spec is not None and not duplicate:
+                compiled.append(CompiledRule(spec, node, str(file.path)))
     if problems:
         raise RuleError(problems)
     return RuleSet(tuple(compiled))
@@ -158,3 +200,84 @@ def validate(data: Any, locator: Locator, problems: list[Problem]) -> RuleFileSp
     except ValidationError as exc:
         problems.extend(located_errors(exc, locator))
         return None
+
+
+def validate_file(
+    path: Path, data: Any, locator: Locator, problems: list[Problem]
+) -> ParsedFile | None:
+    """A rule file's lists and rules, validated; on schema errors, what can be salvaged of
+    each rule (see `_salvage`) so that compiling still finds the problems beyond them."""
+    if not isinstance(data, dict):
+        validate(data, locator, problems)
+        return None
+    try:
+        spec = RuleFileSpec.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(located_errors(exc, locator))
+        return _salvage(path, data, locator, exc)
+    return ParsedFile(
+        path,
+        locator,
+        dict(spec.lists),
+        tuple(ParsedRule.of(index, rule) for index, rule in enumerate(spec.rules)),
+    )
+
+
+def _salvage(
+    path: Path, data: dict[Any, Any], locator: Locator, exc: ValidationError
+) -> ParsedFile:
+    """The parts of an invalid rule file that validate once unknown keys are dropped, and
+    any optional rule field in error reset to its default; a rule whose id or match is in
+    error keeps what validates of them. Problems have been reported already."""
+    data = copy.deepcopy(data)
+    broken: dict[int, set[Any]] = {}  # rule index -> its fields in error (other than keys)
+    for error in exc.errors():
+        loc = data_loc(error["loc"])
+        in_rule = len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int)
+        fields = broken.setdefault(int(loc[1]), set()) if in_rule else set()
+        if error["type"] == "extra_forbidden":
+            _drop(data, loc)
+        elif len(loc) >= 3:
+            fields.add(loc[2])
+    raw_lists = data.get("lists")
+    lists = {
+        str(name): [t for t in terms if isinstance(t, str)]
+        for name, terms in (raw_lists.items() if isinstance(raw_lists, dict) else ())
+        if isinstance(terms, list)
+    }
+    raw_rules = data.get("rules")
+    rules: list[ParsedRule] = []
+    for index, raw in enumerate(raw_rules if isinstance(raw_rules, list) else ()):
+        if not isinstance(raw, dict):
+            continue
+        in_error = broken.get(index)
+        kept = {k: v for k, v in raw.items() if k in ("id", "match") or k not in (in_error or ())}
+        try:
+            spec = RuleSpec.model_validate(kept)
+            rules.append(ParsedRule.of(index, spec, valid=in_error is None))
+            continue
+        except ValidationError:
+            pass
+        rule_id = kept.get("id")
+        match: NodeSpec | None = None
+        try:
+            match = NodeSpec.model_validate(kept.get("match"))
+        except ValidationError:
+            pass
+        if not (isinstance(rule_id, str) and re.fullmatch(RULE_ID_PATTERN, rule_id)):
+            rule_id = None
+        rules.append(ParsedRule(index, rule_id, match, None, valid=False))
+    return ParsedFile(path, locator, lists, tuple(rules))
+
+
+def _drop(data: Any, loc: tuple[str | int, ...]) -> None:
+    """Remove the key at `loc` from nested data (nothing when the path is not there)."""
+    for part in loc[:-1]:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return
+    if isinstance(data, dict):
+        data.pop(loc[-1], None)

@@ -20,6 +20,7 @@ from pydantic import (
 from monitor.timeutil import parse_duration
 from monitor.yamlsrc import StrictModel
 
+RULE_ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 Severity = Literal["info", "low", "medium", "high", "critical"]
 FieldName = Literal["title", "summary", "text"]
 
@@ -140,7 +141,7 @@ class SourceSpec(StrictModel):
 
 
 class RuleSpec(StrictModel):
-    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    id: str = Field(pattern=RULE_ID_PATTERN)
     title: str | None = None
     description: str | None = None
     tags: list[str] = []

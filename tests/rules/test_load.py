@@ -7,7 +7,7 @@ import pytest
 from monitor.errors import RuleError
 from monitor.resources import rules_dir
 from monitor.rules.examples import run_examples
-from monitor.rules.load import load_rules
+from monitor.rules.load import compile_rule_files, load_rules, parse_rule_files
 
 
 def problems(tmp_path, text, name="bad.yaml"):
@@ -49,9 +49,67 @@ def test_bad_regex_unknown_list_and_missing_match(tmp_path):
             title: No match here
         """,
     )
+    # schema errors first, then what compiling the rest of the file finds, in the same run
     assert found == [
         "bad.yaml:5:5: missing required key 'match' in rules.1",
-    ]  # schema errors come first; the file is not compiled until it validates
+        "bad.yaml:4:13: invalid regular expression /(unclosed/ (missing ): (unclosed)",
+        "bad.yaml:4:28: unknown list '$nope' (define it under lists:)",
+    ]
+
+
+def test_an_unknown_key_hides_nothing_else_of_its_rule_or_file(tmp_path):
+    (tmp_path / "a.yaml").write_text("rules:\n  - id: dup\n    match: {any: [a]}\n")
+    found = problems(
+        tmp_path,
+        """\
+        lists:
+          moves: [travel*, 7]
+        rules:
+          - id: dup
+            severty: high
+            severity: urgent
+            match:
+              any: ["/(unclosed/", $nope, $moves]
+              colour: red
+          - id: other
+            tags: humanitarian
+            match: {all: ["/[z-a]/"]}
+          - id: Bad Id
+            match: {any: [$missing]}
+        """,
+        name="b.yaml",
+    )
+    assert found == [
+        "b.yaml:2:20: lists.moves.1: Input should be a valid string",
+        "b.yaml:6:15: rules.0.severity: Input should be 'info', 'low', 'medium', 'high' or 'critical'",
+        "b.yaml:9:7: unknown key 'colour' in rules.0.match",
+        "b.yaml:5:5: unknown key 'severty' in rules.0",
+        "b.yaml:11:11: rules.1.tags: Input should be a valid list",
+        "b.yaml:13:9: rules.2.id: String should match pattern '^[a-z0-9]+(-[a-z0-9]+)*$'",
+        # what compiling the rest finds: the duplicate id, and each rule's terms and lists
+        f"b.yaml:4:9: duplicate rule id 'dup' (first defined in {tmp_path / 'a.yaml'})",
+        "b.yaml:8:13: invalid regular expression /(unclosed/ (missing ): (unclosed)",
+        "b.yaml:8:28: unknown list '$nope' (define it under lists:)",
+        "b.yaml:12:19: invalid regular expression /[z-a]/ (invalid character class range: z-a)",
+        "b.yaml:14:19: unknown list '$missing' (define it under lists:)",
+    ]
+
+
+def test_a_salvaged_rule_is_compiled_but_never_loaded(tmp_path):
+    (tmp_path / "r.yaml").write_text(
+        "rules:\n  - id: one\n    match: {any: ['/(x/']}\n    colour: red\n"
+    )
+    problems: list = []
+    [parsed] = parse_rule_files([tmp_path], problems)
+    [rule] = parsed.rules
+    assert (rule.id, rule.valid) == ("one", False)
+    assert list(parsed.valid_rules()) == []
+    with pytest.raises(RuleError) as info:
+        compile_rule_files([parsed], problems)
+    assert [p.message for p in info.value.problems] == [
+        "unknown key 'colour' in rules.0",
+        "invalid regular expression /(x/ (missing ): (x)",
+    ]
 
 
 def test_semantic_errors_after_validation(tmp_path):
