@@ -87,7 +87,21 @@ def _load_config(path: Path) -> Any:
         _fail(exc)
     # a database error escaping a command (`run`, `once`) is said with where its URL is from
     click.get_current_context().meta["monitor.config"] = config
+    _check_database_url(config)
     return config
+
+
+def _check_database_url(config: Config) -> None:
+    """A URL that is none, or names a database whose driver is missing, fails here for every
+    command (creating an engine connects to nothing)."""
+    from sqlalchemy import create_engine
+
+    from monitor.database import OPEN_ERRORS, open_failure
+
+    try:
+        create_engine(config.database_url).dispose()
+    except OPEN_ERRORS as exc:
+        _exit_with(str(open_failure(config.database_origin, config.database_url, exc)))
 
 
 @contextmanager

@@ -298,6 +298,29 @@ def test_a_database_in_a_missing_folder_is_one_line_for_every_command(tmp_path, 
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("database", "cause"),
+    [
+        ("a database", "not a database URL (expected sqlite:///FILE or postgresql://USER@HOST/DB)"),
+        ("mysql://user@db.example.org/monitor", "its driver is not installed (No module named"),
+    ],
+    ids=["not-a-url", "no-driver"],
+)
+def test_the_worker_says_in_one_line_a_database_url_it_cannot_use(tmp_path, database, cause):
+    config = db_config(tmp_path, database)
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "run", "-c", str(config)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"{config}:1:11: database: cannot open ") and cause in line
+
+
 @pytest.mark.parametrize("command", [["run"], ["once"], ["status"]], ids=" ".join)
 def test_an_unreachable_postgresql_is_one_line_naming_the_variable(tmp_path, command):
     result = subprocess.run(
