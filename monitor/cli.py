@@ -30,6 +30,7 @@ import click
 
 from monitor import __version__
 from monitor.errors import LocatedError, MonitorError, Problem
+from monitor.logs import FORMATS, setup_logging
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -40,35 +41,6 @@ log = logging.getLogger("monitor")
 EXIT_PROBLEM = 1
 EXIT_DEAD_LETTERED = 3
 EXIT_SCHEMA_BEHIND = 4
-
-
-class _Formatter(logging.Formatter):
-    """`time level logger: message key=value ...` with the pipeline's shared keys."""
-
-    KEYS = ("feed_url", "article_url", "rule", "subscription", "delivery_id")
-
-    def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
-        extras = [f"{k}={getattr(record, k)}" for k in self.KEYS if getattr(record, k, None)]
-        return " ".join([line, *extras])
-
-
-def _setup_logging(verbose: int) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
-    logging.getLogger("monitor").setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
-    # trafilatura and htmldate log every page they find hard; our own log says what failed
-    for noisy in (
-        "trafilatura",
-        "htmldate",
-        "courlan",
-        "apscheduler.executors",
-        "apscheduler.scheduler",
-    ):
-        logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.INFO)
 
 
 def _fail(error: MonitorError) -> NoReturn:
@@ -179,12 +151,20 @@ config_option = click.option(
 @click.group(cls=_MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="news-monitor")
 @click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for debug).")
-def main(verbose: int) -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(FORMATS),
+    default="text",
+    envvar="MONITOR_LOG_FORMAT",
+    show_default=True,
+    help="Log lines as text or JSON Lines (times in UTC either way).",
+)
+def main(verbose: int, log_format: str) -> None:
     """news-monitor: watch news feeds, match watch rules, send digests.
 
     Example: monitor demo
     """
-    _setup_logging(verbose)
+    setup_logging(verbose, log_format)
 
 
 @main.command()

@@ -62,3 +62,37 @@ def test_setup_logging_installs_one_handler_in_the_asked_format(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and json.loads(err[0])["rule"] == "ceasefire"
     setup_logging(0, "text")
+
+
+async def test_monitor_once_logs_json_lines(
+    seed_site, smtp_sink, webhook_sink, write_config, environ
+):
+    import asyncio
+    import sys
+
+    from tests.worker.test_pipeline import config_text
+
+    path = write_config(config_text([f"{seed_site}/rss"], smtp_sink.port, webhook_sink.url))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "monitor",
+        "--log-format",
+        "json",
+        "once",
+        "--all",
+        "-c",
+        str(path),
+        env=environ,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, err.decode()
+    entries = [json.loads(line) for line in err.decode().splitlines()]
+    assert all(e["time"].endswith("+00:00") for e in entries)
+    [cycle] = [e for e in entries if e["message"].startswith("cycle done: ")]
+    assert cycle["message"] == (
+        "cycle done: polled 1 feeds (0 failed), 1 new articles, 3 alerts, 2 digests, 2 delivered"
+    )
+    assert any(e.get("subscription") == "humanitarian-desk" for e in entries)
