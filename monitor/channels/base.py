@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from monitor.digest.plan import DigestPlan, RuleMatch, Story, figures_line
@@ -32,6 +32,7 @@ __all__ = [
     "plain",
     "rule_lines",
     "safe_url",
+    "shortened",
     "story_view",
 ]
 
@@ -135,6 +136,15 @@ def story_view(story: Story) -> StoryView:
         outlets=plain(outlets_text(story), 200),
         rules=tuple(_rule_view(m) for m in story.matches),
     )
+
+
+def shortened(view: StoryView, size: Callable[[StoryView], int], room: int) -> StoryView:
+    """The story with as many of its rules as fit in `room` (at least one): a story too big
+    for a whole message on its own is cut short rather than left out."""
+    kept = len(view.rules)
+    while kept > 1 and size(replace(view, rules=view.rules[:kept])) > room:
+        kept -= 1
+    return replace(view, rules=view.rules[:kept])
 
 
 def rule_lines(view: StoryView, escape: Callable[[str], str], bold: str, quote: str) -> list[str]:

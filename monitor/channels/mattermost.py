@@ -20,6 +20,7 @@ from monitor.channels.base import (
     more_note,
     plain,
     rule_lines,
+    shortened,
     story_view,
 )
 from monitor.digest.plan import DigestPlan
@@ -45,9 +46,13 @@ def render(plan: DigestPlan, envelope: Envelope) -> Payload:
     parts = [f"#### {md_escape(plain(plan.subject, 300))}"]
     used = len(parts[0])
     shown = 0
+    room = TEXT_LIMIT - 400  # keep room for the "more" note
     for story in plan.stories:
-        block = story_markdown(story_view(story))
-        if used + len(block) + 2 > TEXT_LIMIT - 400:  # keep room for the "more" note
+        view = story_view(story)
+        if not shown:  # the first story is shown, cut short if need be
+            view = shortened(view, lambda v: len(story_markdown(v)) + 2, room - used)
+        block = story_markdown(view)
+        if used + len(block) + 2 > room:
             break
         parts.append(block)
         used += len(block) + 2

@@ -22,6 +22,7 @@ from monitor.channels.base import (
     json_payload,
     more_note,
     plain,
+    shortened,
     story_view,
 )
 from monitor.digest.plan import DigestPlan
@@ -116,10 +117,14 @@ def render(plan: DigestPlan, envelope: Envelope) -> Payload:
     reserve = 600  # the "more" note and its action
     used = _size(_message(body, []))
     shown = 0
+    room = CARD_BUDGET - reserve
     for story in plan.stories:
-        container = story_container(story_view(story))
+        view = story_view(story)
+        if not shown:  # the first story is shown, cut short if need be
+            view = shortened(view, lambda v: _size(story_container(v)) + 1, room - used)
+        container = story_container(view)
         size = _size(container) + 1
-        if used + size > CARD_BUDGET - reserve:
+        if used + size > room:
             break
         body.append(container)
         used += size

@@ -216,6 +216,8 @@ PLANS: dict[str, Callable[[], DigestPlan]] = {
     "tiny-50": lambda: tiny_plan(50),
     # one story with many long rules
     "one-story-10-rules": lambda: hostile_plan(1, rules=10, repeat=4),
+    # one story bigger than any whole message: shown cut short, never left out
+    "one-story-40-rules": lambda: hostile_plan(1, rules=40, repeat=4),
 }
 
 
