@@ -11,9 +11,12 @@ from sqlalchemy import or_, select, update
 
 from monitor.models import PollResult
 from monitor.store.base import StoreBase, insert_or_ignore
-from monitor.store.schema import feeds
-from monitor.store.workers import LEASE
+from monitor.store.schema import FEED_ACTIVE, feeds
+from monitor.store.workers import CLAIM_LIMIT, LEASE, relaxed_commit
 from monitor.timeutil import as_utc, utcnow
+
+# `sync_feeds` switches feeds on and off this many at a time (one bound value each).
+SYNC_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -31,48 +34,100 @@ class FeedState:
     last_warning: str | None
     consecutive_failures: int
     items_seen: int
+    # in the configuration (`sync_feeds`): only active feeds are claimed
+    active: bool = True
 
 
 class FeedStore(StoreBase):
     # -- feeds ------------------------------------------------------------------------------
 
-    def sync_feeds(self, urls: list[str], now: datetime | None = None) -> None:
-        """Make sure every configured feed has a row (a feed never polled is due at once)."""
+    def sync_feeds(self, urls: Collection[str], now: datetime | None = None) -> None:
+        """Record the configured feeds: each has a row (a feed never polled is due at once),
+        and these, no others, are active, the only ones claimed. A feed taken out of the
+        config keeps its row and its history, inactive, until it comes back. Workers sharing
+        a database share one config: the last one to sync (at start, on reload) sets it."""
         now = now or utcnow()
-        rows = [
-            {"url": url, "created_at": now, "consecutive_failures": 0, "items_seen": 0}
-            for url in urls
-        ]
-        if rows:  # known feeds, or ones another worker adds at the same moment, are skipped
-            with self.engine.begin() as conn:
+        configured = dict.fromkeys(urls)  # in config order, once each
+        with self._claiming() as conn:  # on SQLite: the write lock before the read
+            known: dict[str, bool] = {
+                url: bool(active)
+                for url, active in conn.execute(select(feeds.c.url, feeds.c.active))
+            }
+            rows = [
+                {
+                    "url": url,
+                    "created_at": now,
+                    "consecutive_failures": 0,
+                    "items_seen": 0,
+                    "active": True,
+                }
+                for url in configured
+                if url not in known
+            ]
+            if rows:  # ones another worker adds at the same moment are skipped
                 conn.execute(insert_or_ignore(conn, feeds), rows)
+            changed = {
+                True: [url for url, active in known.items() if not active and url in configured],
+                False: [url for url, active in known.items() if active and url not in configured],
+            }
+            for active, changing in changed.items():
+                for start in range(0, len(changing), SYNC_CHUNK):
+                    conn.execute(
+                        update(feeds)
+                        .where(feeds.c.url.in_(changing[start : start + SYNC_CHUNK]))
+                        .values(active=active)
+                    )
 
     def claim_due_feeds(
         self,
-        urls: Collection[str],
-        now: datetime,
+        urls: Collection[str] | None = None,
+        now: datetime | None = None,
         *,
         poll_all: bool = False,
         limit: int | None = None,
         skip: Collection[int] = (),
+        not_polled_since: datetime | None = None,
         lease: timedelta = LEASE,
     ) -> list[FeedState]:
-        """Claim at most `limit` of the feeds among `urls` that are due (every one with
-        `poll_all`; none of the ids in `skip`) and that no other worker holds, longest due
-        first. Each is leased until `record_poll`, renewed by `heartbeat`. Claiming only what
-        it has room to poll leaves the rest to other workers."""
+        """Claim at most `limit` (CLAIM_LIMIT when None) of the active feeds that are due
+        (every one with `poll_all`; none of the ids in `skip`, none polled at or after
+        `not_polled_since`) and that no other worker holds: never polled first, then longest
+        due. Each is leased until `record_poll`, renewed by `heartbeat`. Claiming only what it
+        has room to poll leaves the rest to other workers.
+
+        A pass over every feed (`monitor once`) names its start as `not_polled_since`, not
+        the ids it polled in `skip`: a list of ids grows with the feeds, and past 65,535 bound
+        values PostgreSQL refuses the statement.
+
+        `urls` is not read: the configured feeds are the active ones (`sync_feeds`), so the
+        claim is two short range scans of one index (ix_feeds_due), however many feeds there
+        are. It stays for callers of the first signature, `claim_due_feeds(urls, now, ...)`."""
+        now = now or utcnow()
+        limit = CLAIM_LIMIT if limit is None else limit
+        if limit <= 0:
+            return []
         free = or_(feeds.c.leased_until.is_(None), feeds.c.leased_until <= now)
-        due = or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now)
-        query = (
-            select(feeds)
-            .where(free, feeds.c.url.in_(list(urls)), feeds.c.id.not_in(list(skip)))
-            .order_by(feeds.c.next_poll_at.asc().nulls_first(), feeds.c.id)
-            .limit(limit)
+        claimable = select(feeds).where(FEED_ACTIVE, free)
+        if skip:
+            claimable = claimable.where(feeds.c.id.not_in(list(skip)))
+        if not_polled_since is not None:
+            last = feeds.c.last_polled_at
+            claimable = claimable.where(or_(last.is_(None), last < not_polled_since))
+        # Two index range scans in due order, not one ORDER BY ... NULLS FIRST: no index of
+        # SQLite can hold NULLs first, and PostgreSQL's b-trees hold them last.
+        never_polled = claimable.where(feeds.c.next_poll_at.is_(None))
+        due = claimable.where(
+            feeds.c.next_poll_at.is_not(None) if poll_all else feeds.c.next_poll_at <= now
         )
-        if not poll_all:
-            query = query.where(due)
         with self._claiming() as conn:
-            rows = conn.execute(query.with_for_update(skip_locked=True)).mappings().all()
+            relaxed_commit(conn)
+            rows: list[Any] = []
+            for query in (never_polled, due):
+                if len(rows) < limit:
+                    ordered = query.order_by(feeds.c.next_poll_at, feeds.c.id)
+                    rows += conn.execute(
+                        ordered.limit(limit - len(rows)).with_for_update(skip_locked=True)
+                    ).mappings()
             if rows:
                 conn.execute(
                     update(feeds)
@@ -85,6 +140,7 @@ class FeedStore(StoreBase):
         """Stop renewing a feed's lease (its poll failed unexpectedly): it runs out within
         LEASE, and the feed is polled again then, by whichever worker is free."""
         with self.engine.begin() as conn:
+            relaxed_commit(conn)
             conn.execute(update(feeds).where(feeds.c.id == feed_id).values(leased_by=None))
 
     def feed_states(self) -> list[FeedState]:
@@ -100,6 +156,8 @@ class FeedStore(StoreBase):
         new_items: int,
         now: datetime,
     ) -> None:
+        """A poll's outcome, and the feed's lease let go (committed without waiting for the
+        disk on PostgreSQL: see `relaxed_commit`)."""
         values: dict[str, Any] = {
             "last_polled_at": now,
             "next_poll_at": next_poll_at,
@@ -126,6 +184,7 @@ class FeedStore(StoreBase):
                 consecutive_failures=feeds.c.consecutive_failures + 1, last_error=result.error
             )
         with self.engine.begin() as conn:
+            relaxed_commit(conn)
             conn.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
 
 
@@ -144,4 +203,5 @@ def _feed_state(r: Any) -> FeedState:
         r["last_warning"],
         r["consecutive_failures"],
         r["items_seen"],
+        bool(r["active"]),
     )

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from monitor.store.base import StoreBase, insert_or_ignore
 from monitor.store.schema import alerts, outbox, subscriptions
-from monitor.store.workers import LEASE
+from monitor.store.workers import CLAIM_LIMIT, LEASE
 from monitor.timeutil import as_utc, utcnow
 
 
@@ -154,15 +154,20 @@ class OutboxStore(StoreBase):
         *,
         limit: int | None = None,
     ) -> list[OutboxRow]:
-        """Claim pending rows that are due, at most `limit`: each is leased for `lease`,
-        renewed by `heartbeat`. Claiming a few at a time leaves the rest to other workers."""
+        """Claim pending rows that are due, at most `limit` (CLAIM_LIMIT when None), longest
+        due first: each is leased for `lease`, renewed by `heartbeat`. Claiming a few at a
+        time leaves the rest to other workers. One range scan of ix_outbox_due in its own
+        order, whatever the number of rows sent before."""
         now = now or utcnow()
+        limit = CLAIM_LIMIT if limit is None else limit
+        if limit <= 0:
+            return []
         with self._claiming() as conn:
             rows = (
                 conn.execute(
                     select(outbox)
                     .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
-                    .order_by(outbox.c.id)
+                    .order_by(outbox.c.next_attempt_at, outbox.c.id)
                     .limit(limit)
                     .with_for_update(skip_locked=True)
                 )

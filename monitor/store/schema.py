@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    true,
 )
 
 metadata = MetaData()
@@ -43,6 +44,28 @@ feeds = Table(
     Column("leased_until", DateTime(timezone=True)),
     Column("leased_by", String(128)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # in the configuration now (`sync_feeds` keeps it): only active feeds are claimed, so a
+    # claim reads a few entries of one index however many feeds there are; a feed taken out
+    # of the config keeps its row and history, inactive, until it comes back
+    Column("active", Boolean, nullable=False, server_default=true()),
+)
+# The claims' filter, spelt as in the partial index below: SQLite uses a partial index only
+# for a query holding its WHERE term as written (`active = 1`, not a bare `active`).
+FEED_ACTIVE = feeds.c.active == true()
+# The claims (store/feeds.py): active feeds in due order, never-polled ones (NULL) apart.
+Index(
+    "ix_feeds_due",
+    feeds.c.next_poll_at,
+    feeds.c.id,
+    postgresql_where=FEED_ACTIVE,
+    sqlite_where=FEED_ACTIVE,
+)
+# A worker's heartbeat and release touch only the few feeds it holds.
+Index(
+    "ix_feeds_leased_by",
+    feeds.c.leased_by,
+    postgresql_where=feeds.c.leased_by.is_not(None),
+    sqlite_where=feeds.c.leased_by.is_not(None),
 )
 
 articles = Table(
@@ -143,7 +166,14 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
-    Index("ix_outbox_due", "status", "next_attempt_at"),
+    # the claim (store/outbox.py): pending rows in due order, then by id
+    Index("ix_outbox_due", "status", "next_attempt_at", "id"),
+)
+Index(
+    "ix_outbox_leased_by",
+    outbox.c.leased_by,
+    postgresql_where=outbox.c.leased_by.is_not(None),
+    sqlite_where=outbox.c.leased_by.is_not(None),
 )
 
 # Who unsubscribed from what: everything (scope "all"), a rule or a story, per address.
