@@ -535,12 +535,12 @@ def feeds(config_path: Path) -> None:
     from monitor.status import utc_text
 
     config = _load_config(config_path)
-    with _open_store(config) as store:
-        store.sync_feeds([f.url for f in config.feeds])
-        states = store.feed_states()
-    configured = {f.url for f in config.feeds}
-    for state in states:
-        if state.url not in configured:
+    with _open_store(config) as store:  # only looks: the running workers say which are active
+        states = {state.url: state for state in store.feed_states()}
+    for feed in config.feeds:
+        state = states.get(feed.url)
+        if state is None:
+            click.echo(f"{feed.url}\n  never polled (no worker has run with this feed yet)")
             continue
         when = utc_text(state.last_polled_at, "never")
         nxt = utc_text(state.next_poll_at, "now")

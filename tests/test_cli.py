@@ -128,7 +128,9 @@ def test_feeds_and_digest_preview(tmp_path):
     )
     result = run("feeds", "-c", config)
     assert result.exit_code == 0
-    assert "https://example.org/rss" in result.output and "last poll never" in result.output
+    assert result.output == (
+        "https://example.org/rss\n  never polled (no worker has run with this feed yet)\n"
+    )
     assert run("digest", "preview", "chat", "-c", config).output.endswith(
         "no pending alerts for chat\n"
     )

@@ -67,19 +67,21 @@ class Poller:
         now: datetime,
         poll_all: bool = False,
         skip: Collection[int] = (),
+        not_polled_since: datetime | None = None,
     ) -> list[int]:
-        """Claim due feeds (all with `poll_all`, but none in `skip`) as far as there is room,
-        and start polling them; returns their ids."""
+        """Claim due feeds (all with `poll_all`; none in `skip` or polled since
+        `not_polled_since`) as far as there is room, and start polling them; returns their
+        ids."""
         room = POLL_CONCURRENCY - len(self.running)
         if self.stopped or room <= 0:
             return []
         claimed = await self.rt.db(
             self.rt.store.claim_due_feeds,
-            self.feeds,
-            now,
+            now=now,
             poll_all=poll_all,
             limit=room,
             skip={*skip, *self.running},
+            not_polled_since=not_polled_since,
         )
         for state in claimed:
             self.running[state.id] = asyncio.create_task(self._poll(state, report, now))
@@ -87,7 +89,12 @@ class Poller:
 
     async def _poll(self, state: FeedState, report: CycleReport, now: datetime) -> None:
         try:
-            await poll_one(self.rt, self.feeds[state.url], state, report, now)
+            feed = self.feeds.get(state.url)
+            if feed is None:  # active by another worker's config, or gone in a reload
+                log.warning("not in this worker's config: left", extra={"feed_url": state.url})
+                await self.rt.db(self.rt.store.let_lease_lapse, state.id)
+                return
+            await poll_one(self.rt, feed, state, report, now)
         except Exception:  # a bug with one feed must not cost the others
             log.exception("polling failed", extra={"feed_url": state.url})
             with contextlib.suppress(Exception):  # else the heartbeat would renew it for good
@@ -118,10 +125,11 @@ class Poller:
 async def poll_feeds(rt: Runtime, report: CycleReport, *, poll_all: bool, now: datetime) -> None:
     """Poll each due feed once (every feed with `poll_all`), and return when all are done."""
     poller = Poller(rt)
-    polled: set[int] = set()
     try:
         while True:
-            polled.update(await poller.fill(report, now=now, poll_all=poll_all, skip=polled))
+            # a feed polled in this pass has `now` as its last poll; one whose poll failed
+            # unexpectedly keeps its lease until after `now`: neither is claimed again
+            await poller.fill(report, now=now, poll_all=poll_all, not_polled_since=now)
             if not poller.running:
                 return
             await poller.wait()

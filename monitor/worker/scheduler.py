@@ -307,13 +307,14 @@ class Worker:
             http=old.http,
             allow_private_networks=old.allow_private_networks,
         )
+        # the poller knows the new feeds before the store makes them claimable
+        self.poller.feeds = {f.url: f for f in new.feeds}
         store = self.rt.store
         await self.rt.db(store.sync_feeds, [f.url for f in new.feeds])
         for sub in new.subscriptions:
             await self.rt.db(store.subscription_state, sub.name)
         self.rt.config, self.rt.rules = new, rules
         self.rt.templates = make_environment(new.templates_dir)
-        self.poller.feeds = {f.url: f for f in new.feeds}
         self.watcher = RuleWatcher(new.rule_paths, self.rt.metrics)
         self.scheduler.reschedule_job("cycle", trigger="interval", seconds=_tick(new))
         log.info(
