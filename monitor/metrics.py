@@ -51,8 +51,9 @@ def fetch_error_kind(error: str, status: int | None = None) -> str:
 @dataclass
 class Metrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
-    # when the last poll pass (tick) or one-off cycle finished, monotonic seconds
+    # when the last poll pass (tick) or one-off cycle ran: monotonic seconds, and UTC
     last_cycle_monotonic: float | None = None
+    last_cycle_at: datetime | None = None
 
     def __post_init__(self) -> None:
         r = self.registry
@@ -100,6 +101,7 @@ class Metrics:
     def cycle_done(self) -> None:
         self.last_cycle.set_to_current_time()
         self.last_cycle_monotonic = time.monotonic()
+        self.last_cycle_at = utcnow()
 
     def seconds_since_cycle(self) -> float | None:
         if self.last_cycle_monotonic is None:

@@ -38,6 +38,8 @@ class WorkerStatus:
     started_at: datetime
     heartbeat_at: datetime
     alive: bool
+    # its last poll pass (None before the first)
+    last_cycle_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,12 @@ def gather(config: Config, store: Store, now: datetime | None = None) -> Status:
 def _worker(row: Any, now: datetime) -> WorkerStatus:
     beat = as_utc(row.heartbeat_at) or now
     return WorkerStatus(
-        row.id, row.process, as_utc(row.started_at) or now, beat, now - beat <= SILENT_AFTER
+        row.id,
+        row.process,
+        as_utc(row.started_at) or now,
+        beat,
+        now - beat <= SILENT_AFTER,
+        as_utc(row.last_cycle_at),
     )
 
 
@@ -245,7 +252,8 @@ def render(status: Status) -> str:
         state = "alive" if w.alive else f"silent for {age_text(now - w.heartbeat_at)}"
         lines.append(
             f"  {w.id[:12]}  {w.process}  started {utc_text(w.started_at)}  "
-            f"heartbeat {utc_text(w.heartbeat_at)}  {state}"
+            f"heartbeat {utc_text(w.heartbeat_at)}  "
+            f"last cycle {utc_text(w.last_cycle_at, 'none yet')}  {state}"
         )
     lines.append(f"  last poll (any worker) {utc_text(status.last_poll_at, 'never')}")
     lines.append("")
@@ -319,6 +327,7 @@ def to_json(status: Status) -> dict[str, Any]:
                 "process": w.process,
                 "started_at": utc_json(w.started_at),
                 "heartbeat_at": utc_json(w.heartbeat_at),
+                "last_cycle_at": utc_json(w.last_cycle_at),
                 "alive": w.alive,
             }
             for w in status.workers

@@ -47,6 +47,7 @@ def fill(store, now):
     """What a worker leaves behind: polls (one failing twice), a sent, a dead and a pending
     delivery, subscriptions' clocks."""
     store.register_worker(now - timedelta(seconds=10))
+    store.heartbeat(now - timedelta(seconds=5), last_cycle=now - timedelta(seconds=6))
     store.sync_feeds(FEEDS)
     ids = {state.url: state.id for state in store.feed_states()}
     polled = now - timedelta(minutes=5)
@@ -87,6 +88,7 @@ def test_status_shows_workers_feeds_rules_outbox_and_digests(tmp_path, database_
     assert "workers (1)" in lines
     [worker] = [line for line in lines if "heartbeat" in line]
     assert worker.endswith("alive")
+    assert re.search(r"last cycle \S+ \S+Z  alive$", worker), worker
     feeds = [line.split()[:2] for line in lines if "example.org/rss" in line]
     # failing first, then never polled, then healthy
     assert feeds == [
@@ -159,7 +161,9 @@ def test_a_silent_worker_and_rules_that_do_not_load(tmp_path):
         env={"PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr
-    assert re.search(r"heartbeat \S+ \S+Z  silent for 10m \d+s$", result.stdout, re.M)
+    assert re.search(
+        r"heartbeat \S+ \S+Z  last cycle none yet  silent for 10m \d+s$", result.stdout, re.M
+    )
     assert "rules: do not load (1 problems in 1 files: monitor check lists them)" in result.stdout
     assert "outbox: 0 pending, 0 dead, 0 sent, 0 skipped\n" in result.stdout
 

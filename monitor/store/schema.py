@@ -198,4 +198,23 @@ workers = Table(
     Column("process", String(512), nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("heartbeat_at", DateTime(timezone=True), nullable=False),
+    # when it last ran a poll pass (None before its first)
+    Column("last_cycle_at", DateTime(timezone=True)),
+)
+
+# Silences (Alertmanager's): alerts of a rule, story, feed or tag kept out of the digests of
+# one subscription (or of all, `subscription` None) from `starts_at` until `ends_at`; ending
+# one early moves `ends_at` to that moment.
+silences = Table(
+    "silences",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subscription", String(128)),
+    Column("scope", String(16), nullable=False),  # rule, story, feed, tag
+    Column("value", String(2048), nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("comment", Text, nullable=False),
+    Column("author", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

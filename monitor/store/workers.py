@@ -56,14 +56,16 @@ class WorkerStore(StoreBase):
             )
         return freed
 
-    def heartbeat(self, now: datetime | None = None) -> None:
-        """Renew this worker's leases: while it runs, nobody takes over what it holds."""
+    def heartbeat(self, now: datetime | None = None, last_cycle: datetime | None = None) -> None:
+        """Renew this worker's leases: while it runs, nobody takes over what it holds. It
+        also says when the worker last ran a poll pass, for `monitor status`."""
         now = now or utcnow()
+        seen: dict[str, datetime] = {"heartbeat_at": now}
+        if last_cycle is not None:
+            seen["last_cycle_at"] = last_cycle
         with self.engine.begin() as conn:
             relaxed_commit(conn)
-            conn.execute(
-                update(workers).where(workers.c.id == self.worker_id).values(heartbeat_at=now)
-            )
+            conn.execute(update(workers).where(workers.c.id == self.worker_id).values(**seen))
             conn.execute(
                 update(feeds)
                 .where(feeds.c.leased_by == self.worker_id)

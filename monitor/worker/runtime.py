@@ -167,6 +167,6 @@ async def _beat(rt: Runtime) -> None:
     while True:
         await asyncio.sleep(HEARTBEAT.total_seconds())
         try:
-            await rt.db(rt.store.heartbeat)
+            await rt.db(rt.store.heartbeat, last_cycle=rt.metrics.last_cycle_at)
         except Exception:
             log.exception("heartbeat failed: leases may run out")
