@@ -26,6 +26,7 @@ from monitor.channels.email import DkimSettings, SmtpModel, SmtpSettings
 from monitor.channels.webhook import WebhookModel, secret_key
 from monitor.digest.schedule import Schedule, parse_schedule
 from monitor.errors import ConfigError, Problem
+from monitor.passwords import is_hash
 from monitor.timeutil import parse_duration
 from monitor.yamlsrc import Locator, PathKey, StrictModel, data_loc, load_yaml, located_errors
 
@@ -108,6 +109,24 @@ class HttpModel(StrictModel):
     secret_env: str = "MONITOR_SECRET_KEY"
 
 
+class ConsoleModel(StrictModel):
+    """The operator's console on the web endpoint (`/console/`): who may log in."""
+
+    # the operator's password (reads and changes), from this variable or as a scrypt hash
+    password_env: str = "MONITOR_CONSOLE_PASSWORD"
+    password_hash: str | None = None
+    # a read-only login, optional
+    viewer_password_env: str | None = None
+    viewer_password_hash: str | None = None
+
+    @field_validator("password_hash", "viewer_password_hash")
+    @classmethod
+    def _a_hash(cls, value: str | None) -> str | None:
+        if value is not None and not is_hash(value):
+            raise ValueError("not a scrypt hash: make one with `monitor console-password`")
+        return value
+
+
 class ConfigModel(StrictModel):
     database: str = "sqlite:///monitor.db"
     rules: str | list[str] = "rules/"
@@ -120,6 +139,7 @@ class ConfigModel(StrictModel):
     feeds: list[FeedModel] = Field(min_length=1)
     smtp: SmtpModel | None = None
     http: HttpModel | None = None
+    console: ConsoleModel | None = None
     subscriptions: list[SubscriptionModel] = []
 
     _check_age = field_validator("first_poll_max_age", "alert_settle")(_duration)
@@ -188,6 +208,15 @@ class HttpConfig:
 
 
 @dataclass(frozen=True)
+class ConsoleConfig:
+    """What each role's password is: a scrypt hash, or the password itself (from the
+    environment); `viewer` None when there is no read-only login."""
+
+    operator: str
+    viewer: str | None = None
+
+
+@dataclass(frozen=True)
 class SubscriptionConfig:
     name: str
     rules: tuple[str, ...]
@@ -217,6 +246,7 @@ class Config:
     smtp: SmtpSettings | None
     subscriptions: tuple[SubscriptionConfig, ...]
     http: HttpConfig | None = None
+    console: ConsoleConfig | None = None
     # where the database URL is written (`monitor.yaml:1:11: database`, or at 1:1 for the
     # default); None when it comes from MONITOR_DATABASE_URL
     database_at: Problem | None = None
@@ -478,6 +508,7 @@ def _resolve(
         smtp=smtp,
         subscriptions=tuple(subscriptions),
         http=_http(model.http, environ, locator, problems),
+        console=_console(model.console, environ, locator, problems),
         database_at=database_at,
     )
 
@@ -530,6 +561,41 @@ def _dkim(
                 locator.problem(at, f"{smtp.dkim.private_key_env} is not a PEM private key ({exc})")
             )
     return DkimSettings(smtp.dkim.domain, smtp.dkim.selector, key)
+
+
+def _console(
+    model: ConsoleModel | None,
+    environ: Mapping[str, str],
+    locator: Locator,
+    problems: list[Problem],
+) -> ConsoleConfig | None:
+    if model is None:
+        return None
+    operator = model.password_hash or environ.get(model.password_env)
+    if not operator:
+        where = (
+            ("console", "password_hash")
+            if "password_hash" in model.model_fields_set
+            else ("console",)
+        )
+        problems.append(
+            locator.problem(
+                where,
+                f"the console needs a password: set {model.password_env} or console.password_hash",
+            )
+        )
+        return None
+    viewer = model.viewer_password_hash
+    if viewer is None and model.viewer_password_env:
+        viewer = environ.get(model.viewer_password_env)
+        if not viewer:
+            problems.append(
+                locator.problem(
+                    ("console", "viewer_password_env"),
+                    f"environment variable {model.viewer_password_env} is not set",
+                )
+            )
+    return ConsoleConfig(operator, viewer or None)
 
 
 def _http(

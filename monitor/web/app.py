@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from monitor.config import Config, HttpConfig
 from monitor.metrics import Metrics
+from monitor.status import utc_text
 from monitor.store import Store
 
 __all__ = ["CONFIG", "METRICS", "PAGES", "READY_WITHIN", "STORE", "make_app", "page", "serving"]
@@ -85,9 +86,14 @@ def make_app(
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    app[PAGES].filters["utc"] = utc_text
     health.mount(app)
     unsubscribe.mount(app)
     digest.mount(app)
+    if config.console is not None:
+        from monitor.web import console
+
+        console.mount(app)
     return app
 
 
