@@ -16,7 +16,7 @@ def mount(app: web.Application) -> None:
     http = app[CONFIG].http
     app[auth.SIGNING_KEY] = auth.signing_key(http.secret if http is not None else None)
     app[auth.FAILURES] = {}
-    app.router.add_get("/console", lambda _request: _to_console())
+    app.router.add_get("/console", _to_console)
     app.router.add_get("/console/login", login_page)
     app.router.add_post("/console/login", login)
     app.router.add_post("/console/logout", logout)
@@ -24,7 +24,7 @@ def mount(app: web.Application) -> None:
         module.routes(app)
 
 
-async def _to_console() -> web.StreamResponse:
+async def _to_console(_request: web.Request) -> web.StreamResponse:
     raise web.HTTPMovedPermanently("/console/")
 
 

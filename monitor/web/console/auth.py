@@ -49,6 +49,10 @@ class Session:
         return self.role == "operator"
 
 
+# the logged-in session of a request a page decorator let through
+SESSION = web.RequestKey("console_session", Session)
+
+
 def signing_key(secret: bytes | None) -> bytes:
     """The console's own key, derived from the worker's secret (so a restart keeps sessions),
     or random when there is none."""
@@ -131,7 +135,7 @@ def requires(role: str) -> Callable[[Handler], Handler]:
                 raise web.HTTPForbidden(text="this needs the operator's login (yours reads only)")
             if request.method == "POST":
                 await _checked_form(request, session)
-            request["session"] = session
+            request[SESSION] = session
             return await handler(request)
 
         guarded.__name__ = handler.__name__

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from monitor.web.app import PAGES
-from monitor.web.console.auth import SIGNING_KEY, Session, csrf_token
+from monitor.web.console.auth import SESSION, SIGNING_KEY, csrf_token
 
 # (path, label) of the navigation, in order
 NAVIGATION = (
@@ -24,7 +24,7 @@ def render(
     request: web.Request, template: str, *, title: str, code: int = 200, **context: Any
 ) -> web.Response:
     """`template` in the console's frame; `session` and `csrf_token` are in its context."""
-    session: Session = request["session"]
+    session = request[SESSION]
     html = (
         request.app[PAGES]
         .get_template(template)
