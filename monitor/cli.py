@@ -765,6 +765,20 @@ def unsubscribe(
     click.echo(f"{subscription}: {address} {what}{' taken back' if undo else ''}")
 
 
+@main.command("console-password")
+def console_password() -> None:
+    """Read a password on stdin and print its scrypt hash, for `console.password_hash`.
+
+    Example: monitor console-password < password.txt
+    """
+    from monitor.passwords import hash_password
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 12:
+        raise click.UsageError("choose a console password of at least 12 characters")
+    click.echo(hash_password(password))
+
+
 @main.command()
 @config_option
 def subscriptions(config_path: Path) -> None:

@@ -90,3 +90,55 @@ def test_password_hashes():
     assert verify_password("s3cret", hashed) and not verify_password("s3cre", hashed)
     assert verify_password("plain", "plain") and not verify_password("plain", "plainer")
     assert not is_hash("scrypt$3$8$1$AA==$AA==")
+
+
+def test_console_password_prints_a_hash_the_config_accepts(tmp_path, write_config):
+    import subprocess
+    import sys
+
+    from monitor.config import load_config
+    from monitor.resources import rules_dir
+
+    made = subprocess.run(
+        [sys.executable, "-m", "monitor", "console-password"],
+        input="a long enough secret\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    hashed = made.stdout.strip()
+    assert verify_password("a long enough secret", hashed)
+    path = write_config(
+        f"rules: {rules_dir()}\nfeeds: [{{url: 'https://example.org/rss'}}]\n"
+        f"console: {{password_hash: '{hashed}'}}\n"
+    )
+    assert load_config(path, {}).console.operator == hashed
+    short = subprocess.run(
+        [sys.executable, "-m", "monitor", "console-password"],
+        input="short\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert short.returncode == 2 and "at least 12 characters" in short.stderr
+
+
+def test_a_console_without_a_password_fails_at_start(write_config):
+    from monitor.config import load_config
+    from monitor.errors import ConfigError
+    from monitor.resources import rules_dir
+
+    path = write_config(
+        f"rules: {rules_dir()}\nfeeds: [{{url: 'https://example.org/rss'}}]\nconsole: {{}}\n"
+    )
+    with pytest.raises(
+        ConfigError, match="the console needs a password: set MONITOR_CONSOLE_PASSWORD"
+    ):
+        load_config(path, {})
+    bad = write_config(
+        f"rules: {rules_dir()}\nfeeds: [{{url: 'https://example.org/rss'}}]\n"
+        "console: {password_hash: 'scrypt$nope'}\n"
+    )
+    with pytest.raises(ConfigError, match=r"monitor.yaml:3:\d+: .*not a scrypt hash"):
+        load_config(bad, {})
