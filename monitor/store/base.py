@@ -89,6 +89,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    """pysqlite's own BEGIN is off (`_sqlite_pragmas`): begin here, IMMEDIATE for claims."""
-    immediate = conn.get_execution_options().get("sqlite_immediate")
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    """pysqlite's own BEGIN is off (`_sqlite_pragmas`): every transaction begins here, and
+    takes the write lock first (BEGIN IMMEDIATE), waiting for it up to the busy timeout.
+
+    A deferred BEGIN cannot wait: once it has read, its first write fails at once with
+    "database is locked" if another process wrote meanwhile (SQLITE_BUSY_SNAPSHOT). Two
+    workers started together on a new file did (migrating it, registering). Readers
+    now wait for the writer too, for the few milliseconds a store transaction takes."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
