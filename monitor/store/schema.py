@@ -19,6 +19,7 @@ from sqlalchemy import (
     func,
     true,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 
 metadata = MetaData()
 
@@ -88,6 +89,8 @@ articles = Table(
     # the text's word-shingle hashes, sorted (digest/stories.py): exact containment
     Column("shingles", LargeBinary),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # the console's Alerts page filtered by feed (store/search.py)
+    Index("ix_articles_feed_url", "feed_url"),
 )
 
 # The MinHash LSH band keys of each article's text (digest/stories.py): an article finds
@@ -115,6 +118,25 @@ alerts = Table(
     # the database's clock at insert: digests read only alerts settled for a moment (see SETTLE)
     Column("inserted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("article_id", "rule"),
+    # the console's alert history (store/search.py): one rule newest first, a date range
+    Index("ix_alerts_rule", "rule", "id"),
+    Index("ix_alerts_created_at", "created_at"),
+)
+
+# Full text over each alert's article title and snippets, one document per alert, written by
+# a trigger on `alerts` (migration 0010). On PostgreSQL this table: a stored tsvector under
+# a GIN index. On SQLite the name is a contentless FTS5 virtual table (title, snippets;
+# rowid = alert id) that SQLAlchemy cannot declare: the migrations-match-schema test leaves
+# `alert_search` and FTS5's shadow tables out on SQLite (ALERT_SEARCH_SQLITE_TABLES).
+alert_search = Table(
+    "alert_search",
+    metadata,
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True),
+    Column("document", TSVECTOR, nullable=False),
+    Index("ix_alert_search_document", "document", postgresql_using="gin"),
+)
+ALERT_SEARCH_SQLITE_TABLES = frozenset(
+    "alert_search" + suffix for suffix in ("", "_config", "_content", "_data", "_docsize", "_idx")
 )
 
 figure_history = Table(

@@ -312,11 +312,21 @@ def test_migrations_build_exactly_the_declared_schema(database_url):
     from alembic.migration import MigrationContext
 
     from monitor.store import metadata
+    from monitor.store.schema import ALERT_SEARCH_SQLITE_TABLES
 
     store = Store(database_url)
+    # On SQLite `alert_search` is an FTS5 virtual table (and its shadow tables), which
+    # SQLAlchemy cannot declare: left out there, and only there (schema.py, alert_search).
+    skipped = ALERT_SEARCH_SQLITE_TABLES if store.engine.dialect.name == "sqlite" else frozenset()
+
+    def include_object(obj, name, type_, _reflected, _compare_to):
+        table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+        return table not in skipped
+
     try:
         with store.engine.connect() as conn:
-            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+            context = MigrationContext.configure(conn, opts={"include_object": include_object})
+            assert compare_metadata(context, metadata) == []
     finally:
         store.close()
 
