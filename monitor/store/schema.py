@@ -89,6 +89,12 @@ articles = Table(
     # the text's word-shingle hashes, sorted (digest/stories.py): exact containment
     Column("shingles", LargeBinary),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # the words rules read, zlib-compressed UTF-8, so the console's playground can match an
+    # edited rule against recent articles; only the latest KEEP_TEXTS articles keep theirs
+    # (store/articles.py), None before migration 0011
+    Column("text", LargeBinary),
+    Column("summary", LargeBinary),
+    Column("language", String(32)),
     # the console's Alerts page filtered by feed (store/search.py)
     Index("ix_articles_feed_url", "feed_url"),
 )
@@ -153,6 +159,8 @@ figure_history = Table(
     # when the reporting article was published (else when it was stored): history's order
     Column("reported_at", DateTime(timezone=True)),
     UniqueConstraint("rule", "key", "value"),
+    # a story's figure rules and keys (store/search.py)
+    Index("ix_figure_history_alert_id", "alert_id"),
 )
 
 subscriptions = Table(

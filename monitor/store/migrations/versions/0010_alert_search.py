@@ -13,8 +13,8 @@ knowing of it:
   one: GIN holds no positions) reads it instead of running to_tsvector again. Config
   'simple': news comes in many languages, so no stemming (FTS5's unicode61 neither stems).
 
-Also indexes for the Alerts page's filters: by rule newest first, articles by feed, and
-alerts by creation time (date ranges).
+Also indexes for the console: alerts by rule newest first, articles by feed, alerts by
+creation time (date ranges, alerts per hour), figure history by alert (a story's figures).
 
 Revision ID: 0010
 Revises: 0009
@@ -79,6 +79,7 @@ def upgrade() -> None:
     op.create_index("ix_alerts_rule", "alerts", ["rule", "id"])
     op.create_index("ix_alerts_created_at", "alerts", ["created_at"])
     op.create_index("ix_articles_feed_url", "articles", ["feed_url"])
+    op.create_index("ix_figure_history_alert_id", "figure_history", ["alert_id"])
     if op.get_context().dialect.name == "postgresql":
         op.create_table(
             "alert_search",
@@ -107,6 +108,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER alert_search_delete")
         op.execute("DROP TRIGGER alert_search_insert")
         op.execute("DROP TABLE alert_search")
+    op.drop_index("ix_figure_history_alert_id", table_name="figure_history")
     op.drop_index("ix_articles_feed_url", table_name="articles")
     op.drop_index("ix_alerts_created_at", table_name="alerts")
     op.drop_index("ix_alerts_rule", table_name="alerts")
