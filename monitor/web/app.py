@@ -48,14 +48,20 @@ SECURITY_HEADERS = {
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+# The console's URLs hold no secret, and its forms are checked by their Origin, which a
+# browser sends as "null" under no-referrer: within the site, the console says same-origin.
+CONSOLE_HEADERS = {**SECURITY_HEADERS, "Referrer-Policy": "same-origin"}
+
+
 @web.middleware
 async def _security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    headers = CONSOLE_HEADERS if request.path.startswith("/console") else SECURITY_HEADERS
     try:
         response = await handler(request)
     except web.HTTPException as exc:  # 404, 405, 413...: the same headers
-        exc.headers.update(SECURITY_HEADERS)
+        exc.headers.update(headers)
         raise
-    response.headers.update(SECURITY_HEADERS)
+    response.headers.update(headers)
     return response
 
 

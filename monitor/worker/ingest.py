@@ -59,6 +59,7 @@ class Poller:
         self.running: dict[int, asyncio.Task[None]] = {}
         self.on_polled = on_polled
         self.stopped = False
+        self.filling = asyncio.Lock()
 
     async def fill(
         self,
@@ -72,19 +73,23 @@ class Poller:
         """Claim due feeds (all with `poll_all`; none in `skip` or polled since
         `not_polled_since`) as far as there is room, and start polling them; returns their
         ids."""
-        room = POLL_CONCURRENCY - len(self.running)
-        if self.stopped or room <= 0:
-            return []
-        claimed = await self.rt.db(
-            self.rt.store.claim_due_feeds,
-            now=now,
-            poll_all=poll_all,
-            limit=room,
-            skip={*skip, *self.running},
-            not_polled_since=not_polled_since,
-        )
-        for state in claimed:
-            self.running[state.id] = asyncio.create_task(self._poll(state, report, now))
+        # one fill at a time: the room counted is the room there is when the claim lands
+        async with self.filling:
+            room = POLL_CONCURRENCY - len(self.running)
+            if self.stopped or room <= 0:
+                return []
+            claimed = await self.rt.db(
+                self.rt.store.claim_due_feeds,
+                now=now,
+                poll_all=poll_all,
+                limit=room,
+                skip={*skip, *self.running},
+                not_polled_since=not_polled_since,
+            )
+            if self.stopped:  # stopped meanwhile: retiring the worker frees these leases
+                return []
+            for state in claimed:
+                self.running[state.id] = asyncio.create_task(self._poll(state, report, now))
         return [state.id for state in claimed]
 
     async def _poll(self, state: FeedState, report: CycleReport, now: datetime) -> None:

@@ -21,7 +21,8 @@ once: test_kill_restart.py). Then:
 Two workers on one SQLite file work the same way: every SQLite transaction takes the write
 lock first and waits up to the busy timeout for the other worker's (store/base.py), so two
 started together on a new file both migrate it and register (they failed "database is
-locked" before). The last tests pin two bugs of the poller's claims (xfail, strict).
+locked" before). The last tests pin the poller's claims: fills at once claim no more than
+there is room for, and a fill that ends after the stop starts no poll.
 
 The only timed assertions are those windows, derived from the constants they name. The
 worker runs unchanged but for the config's floor on intervals (a minute), lowered by the
@@ -451,26 +452,12 @@ async def rig(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[PollerRig]:
     await poller.stop(1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug: Poller.fill reads its room before awaiting the claim, so fills running at "
-    "once (one after each poll, and the tick) each claim the same room (ingest.py:75-78)",
-)
 async def test_fills_at_once_claim_no_more_than_the_poll_concurrency(rig: PollerRig) -> None:
     now = datetime.now(UTC)
     await asyncio.gather(*(rig.poller.fill(CycleReport(), now=now) for _ in range(5)))
     assert len(rig.poller.running) <= POLL_CONCURRENCY
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug: a fill awaiting its claim when the poller stops starts polls after the "
-    "stop, on the closed session: the fill that _poll runs after `del self.running` is "
-    "neither cancelled nor awaited by stop, and looks at `stopped` only before its claim "
-    "(ingest.py:75-87, 103-106)",
-)
 async def test_a_fill_that_ends_after_the_stop_starts_no_poll(rig: PollerRig) -> None:
     rig.store.gate.clear()
     fill = asyncio.create_task(rig.poller.fill(CycleReport(), now=datetime.now(UTC)))

@@ -43,7 +43,9 @@ class Console:
         return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
-def console_config(tmp_path, write_config, *, extra: str = "", feeds: str | None = None):
+def console_config(
+    tmp_path, write_config, *, extra: str = "", feeds: str | None = None, hook: str | None = None
+):
     text = f"""\
 database: sqlite:///{tmp_path}/monitor.db
 rules: {rules_dir()}
@@ -51,7 +53,7 @@ feeds: {feeds or '[{url: "https://example.org/rss"}]'}
 console: {{viewer_password_env: VIEWER_PASSWORD}}
 subscriptions:
   - name: desk
-    webhook: {{url: "https://example.org/hook"}}
+    webhook: {{url: "{hook or "https://example.org/hook"}"}}
     rules: [ceasefire]
 {extra}"""
     env = {"MONITOR_CONSOLE_PASSWORD": OPERATOR_PASSWORD, "VIEWER_PASSWORD": VIEWER_PASSWORD}

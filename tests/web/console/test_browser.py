@@ -1,0 +1,56 @@
+"""The console as an operator uses it, in Debian's Chromium: log in, read the overview of a
+worker that has polled the seed site and mailed the seed story. Screenshots at 1280 and
+390 px go to $MONITOR_SCREENSHOTS when set."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from monitor.web.app import make_app, serving
+from monitor.worker.pipeline import open_runtime, run_cycle
+from tests.web.console.conftest import OPERATOR_PASSWORD, console_config
+
+
+@pytest.fixture
+def seeded_config(tmp_path, write_config, seed_site, webhook_sink):
+    feeds = f'[{{url: "{seed_site}/rss"}}]'
+    extra = "allow_private_networks: true\n"
+    hook = f"{webhook_sink.url}/hooks/desk"
+    return console_config(tmp_path, write_config, extra=extra, feeds=feeds, hook=hook)
+
+
+async def log_in(page, base: str) -> None:
+    await page.goto(f"{base}/console/")
+    assert page.url.endswith("/console/login?next=/console/")
+    await page.get_by_label("Password").fill(OPERATOR_PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await page.get_by_role("heading", name="Overview").wait_for()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+async def test_an_operator_logs_in_and_reads_the_overview(
+    seeded_config, browser, screenshots, width
+):
+    async with open_runtime(seeded_config) as rt:
+        await run_cycle(rt)
+        async with serving(
+            make_app(seeded_config, rt.store, metrics=rt.metrics), "127.0.0.1", 0
+        ) as base:
+            page = await browser.new_page(viewport={"width": width, "height": 900})
+            await log_in(page, base)
+            # the seed story's three alerts in the last hours, one healthy feed, one worker
+            assert await page.locator(".stat").nth(3).inner_text() == "3"
+            feeds = page.locator("section", has=page.get_by_role("heading", name="Feeds"))
+            assert await feeds.locator("tbody tr").count() == 1
+            assert "ok" in await feeds.locator("tbody tr td").first.inner_text()
+            chart = page.get_by_role("img", name=re.compile("Alerts per hour"))
+            assert await chart.is_visible()
+            await page.screenshot(
+                path=str(screenshots / f"console-overview-{width}.png"), full_page=True
+            )
+            # nothing wider than the window but the tables, which scroll in their cards
+            assert await page.evaluate("document.documentElement.scrollWidth") <= width
+            await page.get_by_role("button", name="Log out").click()
+            await page.get_by_label("Password").wait_for()
