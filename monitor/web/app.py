@@ -61,7 +61,8 @@ async def _security_headers(request: web.Request, handler: Handler) -> web.Strea
     except web.HTTPException as exc:  # 404, 405, 413...: the same headers
         exc.headers.update(headers)
         raise
-    response.headers.update(headers)
+    for name, value in headers.items():  # a page may be stricter (a sandboxed preview)
+        response.headers.setdefault(name, value)
     return response
 
 
