@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import zlib
 from array import array
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -26,6 +28,21 @@ from monitor.timeutil import as_utc, utcnow
 
 # How many recent articles sharing LSH bands a new one is compared with (most shared first).
 STORY_CANDIDATES = 50
+# The latest articles keep their words (compressed: a third of a page's text, some 2 KB), so
+# the console can match an edited rule against them; storing one drops the words of the
+# one KEEP_TEXTS ids back (and of a few before it, in case ids were skipped), so the table
+# holds at most this many texts however long the worker runs.
+KEEP_TEXTS = 5_000
+_DROP_WINDOW = 64
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article read back with its words, for matching again (`recent_articles`)."""
+
+    id: int
+    article: Article
+    created_at: datetime
 
 
 class ArticleStore(StoreBase):
@@ -88,8 +105,19 @@ class ArticleStore(StoreBase):
                         story_id=story_id,
                         shingles=pack(hashes) if bands else None,
                         created_at=now,
+                        text=_pack_text(article.text),
+                        summary=_pack_text(article.summary),
+                        language=(article.language or "")[:32] or None,
                     )
                 )
+            )
+            conn.execute(
+                update(articles)
+                .where(
+                    articles.c.id <= article_id - KEEP_TEXTS,
+                    articles.c.id > article_id - KEEP_TEXTS - _DROP_WINDOW,
+                )
+                .values(text=None, summary=None)
             )
             if bands:
                 conn.execute(
@@ -124,6 +152,47 @@ class ArticleStore(StoreBase):
         best = max(scored, default=(0.0, None), key=lambda pair: pair[0])
         return int(best[1]) if best[1] is not None and best[0] >= SAME_STORY else None
 
+    def recent_articles(self, limit: int = 1000) -> list[StoredArticle]:
+        """The latest `limit` articles that kept their words, newest first."""
+        query = (
+            select(
+                articles.c.id,
+                articles.c.url,
+                articles.c.feed_url,
+                articles.c.title,
+                articles.c.published,
+                articles.c.site_name,
+                articles.c.partial,
+                articles.c.created_at,
+                articles.c.text,
+                articles.c.summary,
+                articles.c.language,
+            )
+            .where(articles.c.text.is_not(None))
+            .order_by(articles.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            StoredArticle(
+                row.id,
+                Article(
+                    url=row.url,
+                    title=row.title,
+                    text=_unpack_text(row.text),
+                    summary=_unpack_text(row.summary),
+                    published=as_utc(row.published),
+                    site_name=row.site_name,
+                    language=row.language,
+                    feed_url=row.feed_url,
+                    partial=row.partial,
+                ),
+                as_utc(row.created_at) or utcnow(),
+            )
+            for row in rows
+        ]
+
     def forget_story_bands(self, now: datetime | None = None) -> int:
         """Drop band keys older than the story window: no new article looks that far back."""
         since = (now or utcnow()) - STORY_WINDOW
@@ -146,3 +215,11 @@ class ArticleStore(StoreBase):
 
 def content_hash(text: str) -> str:
     return hashlib.sha256(" ".join(text.split()).casefold().encode()).hexdigest()
+
+
+def _pack_text(text: str) -> bytes:
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def _unpack_text(packed: bytes | None) -> str:
+    return zlib.decompress(packed).decode("utf-8") if packed else ""
