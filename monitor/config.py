@@ -118,6 +118,9 @@ class ConsoleModel(StrictModel):
     # a read-only login, optional
     viewer_password_env: str | None = None
     viewer_password_hash: str | None = None
+    # a labelled corpus (a folder with labels.jsonl, as `monitor rules eval` reads): the Rules
+    # page shows each rule's scores on it, the playground what an edit changes there
+    corpus: str | None = None
 
     @field_validator("password_hash", "viewer_password_hash")
     @classmethod
@@ -214,6 +217,7 @@ class ConsoleConfig:
 
     operator: str
     viewer: str | None = None
+    corpus: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -508,7 +512,7 @@ def _resolve(
         smtp=smtp,
         subscriptions=tuple(subscriptions),
         http=_http(model.http, environ, locator, problems),
-        console=_console(model.console, environ, locator, problems),
+        console=_console(model.console, environ, locator, problems, base),
         database_at=database_at,
     )
 
@@ -568,6 +572,7 @@ def _console(
     environ: Mapping[str, str],
     locator: Locator,
     problems: list[Problem],
+    base: Path,
 ) -> ConsoleConfig | None:
     if model is None:
         return None
@@ -595,7 +600,7 @@ def _console(
                     f"environment variable {model.viewer_password_env} is not set",
                 )
             )
-    return ConsoleConfig(operator, viewer or None)
+    return ConsoleConfig(operator, viewer or None, base / model.corpus if model.corpus else None)
 
 
 def _http(
