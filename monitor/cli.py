@@ -6,7 +6,8 @@ Exit codes (the README has the table):
         and feed health)
     1   invalid configuration or rules (`monitor check` found a problem), a database that
         cannot be opened, an input that cannot be read (`replay`), a request refused
-        (`outbox --requeue` of a delivery that is not dead-lettered or pending)
+        (`outbox --requeue` of a delivery that is not dead-lettered or pending, `silence
+        expire` of a silence that is unknown or ended already)
     2   usage errors
     3   `once` did its cycle but dead-lettered a delivery
     4   `db current`: the database's schema is behind this version's (`monitor db upgrade`)
@@ -684,6 +685,7 @@ def digest_preview(name: str, config_path: Path, out: Path | None) -> None:
     """
     from monitor.digest.plan import plan_subscription
     from monitor.digest.render import make_environment
+    from monitor.digest.silences import without_silenced
     from monitor.timeutil import utcnow
     from monitor.worker.deliver import render_plan, targets
 
@@ -694,7 +696,8 @@ def digest_preview(name: str, config_path: Path, out: Path | None) -> None:
     now = utcnow()
     with _open_store(config) as store:
         cursor, since = store.peek_subscription(name)
-        alerts = store.alerts_after(cursor)
+        # what the worker would queue: silenced alerts left out
+        alerts = without_silenced(store.alerts_after(cursor), store.active_silences(name, now), now)
         mutes = store.mutes(name)
     plan = plan_subscription(name, targets(sub), sub.wants, alerts, cursor, now, mutes)
     due = "now" if since is None else f"{sub.schedule.next_after(since):%Y-%m-%d %H:%M %Z}"
@@ -805,6 +808,193 @@ def subscriptions(config_path: Path) -> None:
     for c in choices:
         if c.subscription not in configured:
             click.echo(f"(no longer configured) {c.subscription}  {c.address}  {c.scope} {c.value}")
+
+
+@main.group()
+def silence() -> None:
+    """Silences: keep a rule, story, feed or tag out of digests for a while (for one
+    subscription or all), with a comment and an author; they expire by themselves."""
+
+
+@silence.command("add")
+@config_option
+@click.option("--rule", help="Silence this rule.")
+@click.option("--story", type=int, help="Silence this story (its id, as digests give it).")
+@click.option("--feed", metavar="URL", help="Silence the alerts of articles from this feed.")
+@click.option("--tag", help="Silence the alerts carrying this tag.")
+@click.option("--subscription", metavar="NAME", help="Only for this subscription (default: all).")
+@click.option("--for", "for_text", metavar="DURATION", help="How long: 30m, 2h, 3d, 1w.")
+@click.option(
+    "--until", "until_text", metavar="TIME", help="Or until when (ISO 8601; UTC if no zone)."
+)
+@click.option("--comment", required=True, help="Why, and until what (required).")
+@click.option("--author", default=None, help="Who to ask about it (default: your user name).")
+@click.option("--dry-run", is_flag=True, help="Only say what it would have hidden; save nothing.")
+def silence_add(
+    config_path: Path,
+    rule: str | None,
+    story: int | None,
+    feed: str | None,
+    tag: str | None,
+    subscription: str | None,
+    for_text: str | None,
+    until_text: str | None,
+    comment: str,
+    author: str | None,
+    dry_run: bool,
+) -> None:
+    """Silence a rule, story, feed or tag; first prints what it would have hidden over the
+    last 7 days. Its alerts are left out of digests while it lasts, and are not sent later.
+
+    Example: monitor silence add --rule ceasefire --for 2h --comment "truce talks, too noisy"
+    """
+    from monitor.digest.silences import (
+        PREVIEW_WINDOW,
+        InvalidSilence,
+        Known,
+        Silence,
+        ends_at,
+        normalized,
+        wanted_by,
+    )
+    from monitor.timeutil import utcnow
+
+    given = [(n, v) for n, v in (("rule", rule), ("story", story), ("feed", feed), ("tag", tag))]
+    chosen = [(n, str(v)) for n, v in given if v is not None]
+    if len(chosen) != 1:
+        raise click.UsageError("say what to silence: one of --rule, --story, --feed or --tag")
+    [(scope, value)] = chosen
+    config = _load_config(config_path)
+    now = utcnow()
+    try:
+        ends = ends_at(for_text, until_text, now)
+        scope, value, comment, author, subscription = normalized(
+            scope,
+            value,
+            starts_at=now,
+            ends_at=ends,
+            comment=comment,
+            author=author or _user_name(),
+            subscription=subscription,
+        )
+    except InvalidSilence as exc:
+        raise click.UsageError(str(exc)) from None
+    problem = Known.of(config, _rules_or_none(config)).problem(scope, value, subscription)
+    if problem:
+        raise click.UsageError(f"silence: {problem}")
+    audience = [s for s in config.subscriptions if subscription in (None, s.name)]
+    draft = Silence(0, subscription, scope, value, now, ends, comment, author, now)
+    with _open_store(config) as store:
+        hidden = store.silence_preview(draft, now=now, wants=wanted_by(audience))
+        click.echo(_describe_hidden(hidden, PREVIEW_WINDOW.days))
+        if dry_run:
+            click.echo("nothing saved (--dry-run)")
+            return
+        saved = store.add_silence(
+            scope,
+            value,
+            ends_at=ends,
+            comment=comment,
+            author=author,
+            subscription=subscription,
+            now=now,
+        )
+    click.echo(f"silence {saved.id} saved: {_describe_silence(saved, now)}")
+
+
+def _user_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container): say who with --author
+        raise click.UsageError("silence: say who you are with --author") from None
+
+
+def _rules_or_none(config: Config) -> Any:
+    """The config's rules, or None when they do not load (rule ids are not checked then)."""
+    from monitor.rules.load import load_rules
+
+    try:
+        return load_rules(config.rule_paths)
+    except LocatedError:
+        log.warning("the rules do not load (monitor check says why): rule ids are not checked")
+        return None
+
+
+def _describe_hidden(hidden: list[Any], days: int, most: int = 10) -> str:
+    from monitor.status import utc_text
+    from monitor.textfmt import one_line
+
+    count = len(hidden)
+    lines = [f"would have hidden {count} alert{'' if count == 1 else 's'} in the last {days} days"]
+    for alert in sorted(hidden, key=lambda a: -a.id)[:most]:
+        title = one_line(alert.article_title, 90)
+        lines.append(f"  {utc_text(alert.created_at)}  {alert.match.rule}  {title}")
+    if count > most:
+        lines.append(f"  … and {count - most} more")
+    return "\n".join(lines)
+
+
+def _describe_silence(s: Any, now: Any) -> str:
+    from monitor.status import age_text, utc_text
+
+    left = f" ({age_text(s.ends_at - now)} left)" if s.ends_at > now else ""
+    return f"{s.target} for {s.audience} until {utc_text(s.ends_at)}{left}"
+
+
+@silence.command("list")
+@config_option
+@click.option("--all", "show_all", is_flag=True, help="Also the silences that have ended.")
+def silence_list(config_path: Path, show_all: bool) -> None:
+    """The silences in force (and those yet to start), soonest to end first; with --all, the
+    ended ones too, latest first.
+
+    Example: monitor silence list --all -c monitor.yaml
+    """
+    from monitor.status import utc_text
+    from monitor.textfmt import one_line
+    from monitor.timeutil import utcnow
+
+    config = _load_config(config_path)
+    now = utcnow()
+    with _open_store(config) as store:
+        found = store.silences("active", now=now)
+        if show_all:
+            found += store.silences("expired", now=now)
+    if not found:
+        click.echo("no silences" if show_all else "no active silences")
+        return
+    for s in found:
+        ended = "ended" if s.state(now) == "expired" else "until"
+        click.echo(
+            f"{s.id:>5}  {s.state(now):<8} {s.target}  {s.audience}  {ended} "
+            f"{utc_text(s.ends_at)}  by {one_line(s.author, 40)}: {one_line(s.comment, 120)}"
+        )
+
+
+@silence.command("expire")
+@config_option
+@click.argument("silence_id", metavar="ID", type=int)
+def silence_expire(config_path: Path, silence_id: int) -> None:
+    """End silence ID now (its alerts reach digests again from the next one). Exits 1 when
+    there is no such silence, or it has ended already.
+
+    Example: monitor silence expire 3 -c monitor.yaml
+    """
+    from monitor.status import utc_text
+    from monitor.timeutil import utcnow
+
+    config = _load_config(config_path)
+    now = utcnow()
+    with _open_store(config) as store:
+        ended = store.expire_silence(silence_id, now)
+        if ended is None:
+            known = store.silence(silence_id)
+            if known is None:
+                _exit_with(f"no silence {silence_id} (monitor silence list --all shows them)")
+            _exit_with(f"silence {silence_id} had already ended at {utc_text(known.ends_at)}")
+    click.echo(f"silence {silence_id} ended: {ended.target} for {ended.audience}")
 
 
 if __name__ == "__main__":

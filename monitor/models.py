@@ -137,6 +137,8 @@ class Alert:
     # the story the article belongs to (articles carrying the same wire copy share one)
     story_id: int = 0
     created_at: datetime | None = None
+    # the configured feed the article came from (None for an article stored without one)
+    feed_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from monitor.store.base import _sqlite_begin, _sqlite_pragmas, migrate
 from monitor.store.feeds import FeedState, FeedStore
 from monitor.store.outbox import NewDelivery, OutboxEntry, OutboxRow, OutboxStore
 from monitor.store.schema import alerts, articles, feeds, metadata, subscriptions
+from monitor.store.silences import SilenceStore
 from monitor.store.subscribers import SubscriberStore, Unsubscribe
 from monitor.store.workers import HEARTBEAT, LEASE, WorkerStore
 
@@ -38,7 +39,10 @@ __all__ = [
 ]
 
 
-class Store(WorkerStore, FeedStore, ArticleStore, AlertStore, OutboxStore, SubscriberStore):
+# SilenceStore reads alerts (it is an AlertStore): it comes before AlertStore
+class Store(
+    WorkerStore, FeedStore, ArticleStore, SilenceStore, AlertStore, OutboxStore, SubscriberStore
+):
     """All reads and writes of the worker's state; each method is one short transaction."""
 
     def __init__(self, url: str, *, settle: timedelta = SETTLE) -> None:

@@ -138,6 +138,7 @@ class AlertStore(StoreBase):
                 articles.c.published,
                 articles.c.site_name,
                 articles.c.story_id,
+                articles.c.feed_url,
             )
             .join(articles, articles.c.id == alerts.c.article_id)
             .where(where)
@@ -157,6 +158,7 @@ class AlertStore(StoreBase):
                 previous_figures=tuple(figure_from_json(f) for f in r["previous_figures"]),
                 story_id=r["story_id"] or 0,
                 created_at=as_utc(r["created_at"]),
+                feed_url=r["feed_url"],
             )
             for r in rows
         ]

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import random
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 from urllib.parse import quote, urlsplit
 
@@ -27,6 +28,7 @@ from monitor.channels.smtp import send_batch
 from monitor.config import Config, SubscriptionConfig
 from monitor.digest.plan import DigestPlan, Mutes, SubscriptionPlan, plan_subscription
 from monitor.digest.render import BoundedEnvironment, RenderError, make_environment, render_digest
+from monitor.digest.silences import hidden_text, split_silenced
 from monitor.intake.fetch import MAX_RETRY_AFTER
 from monitor.models import DeliveryResult, Message
 from monitor.store import NewDelivery, OutboxRow
@@ -63,7 +65,13 @@ def plan_due(
     if not alerts and sub.schedule.immediate:
         return None  # nothing new and no clock to restart: no write
     mutes = rt.store.mutes(sub.name)
-    return plan_subscription(sub.name, targets(sub), sub.wants, alerts, cursor, now, mutes)
+    # silenced alerts are left out, and the cursor moves past them all the same
+    silences = rt.store.active_silences(sub.name, now)
+    kept, hidden = split_silenced(alerts, silences, now, sub.wants)
+    plan = plan_subscription(sub.name, targets(sub), sub.wants, kept, cursor, now, mutes)
+    if hidden:
+        log.info("silenced: %s", hidden_text(hidden), extra={"subscription": sub.name})
+    return replace(plan, cursor=max((a.id for a in alerts), default=plan.cursor))
 
 
 async def build_digests(rt: Runtime, report: CycleReport, *, now: datetime) -> None:
