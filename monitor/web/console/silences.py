@@ -13,9 +13,10 @@ Changing anything takes the operator's login; every form carries the CSRF token.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -32,7 +33,7 @@ from monitor.digest.silences import (
 )
 from monitor.errors import LocatedError
 from monitor.models import Alert
-from monitor.rules.load import load_rules
+from monitor.rules.load import load_rules, rule_files
 from monitor.timeutil import utcnow
 from monitor.web.app import CONFIG, STORE
 from monitor.web.console.auth import operator, viewer
@@ -142,17 +143,30 @@ def _checked(request: web.Request, draft: Draft) -> Silence:
 
 
 def known(app: web.Application) -> Known:
-    """What the config and its rules provide (rules read once, off the event loop)."""
+    """What the config and its rules provide (off the event loop): the rules are read again
+    only when a rule file changed (the Rules page saves edits into them)."""
     cache = app[KNOWN]
-    if "known" not in cache:
-        config = app[CONFIG]
+    config = app[CONFIG]
+    version = _version(config.rule_paths)
+    if cache.get("version") != version:
         try:
             rules = load_rules(config.rule_paths)
         except LocatedError:
             rules = None  # `monitor check` says why; rule ids and tags go unchecked
-        cache["known"] = Known.of(config, rules)
+        cache.update(version=version, known=Known.of(config, rules))
     found: Known = cache["known"]
     return found
+
+
+def _version(paths: Iterable[Path]) -> tuple[tuple[str, int], ...]:
+    """Each rule file with when it last changed."""
+    stamps = []
+    for path in rule_files(paths):
+        try:
+            stamps.append((str(path), path.stat().st_mtime_ns))
+        except OSError:
+            stamps.append((str(path), -1))
+    return tuple(stamps)
 
 
 async def _page(

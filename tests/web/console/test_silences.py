@@ -196,3 +196,35 @@ async def test_other_pages_can_link_to_a_prefilled_form(console):
     assert '<option value="tag" selected>' in page
     assert 'value="mid&#34;east"' in page
     assert '<option value="desk" selected>' in page
+
+
+async def test_a_rule_added_to_the_rule_files_can_be_silenced_at_once(tmp_path, write_config):
+    import shutil
+    from dataclasses import replace
+
+    import aiohttp
+
+    from monitor.resources import rules_dir
+    from monitor.store import Store
+    from monitor.web.app import make_app, serving
+    from tests.web.console.conftest import Console, console_config
+
+    rules = tmp_path / "rules"
+    shutil.copytree(rules_dir(), rules)
+    config = console_config(tmp_path, write_config)
+    config = replace(config, rule_paths=(rules,))
+    store = Store(config.database_url)
+    async with serving(make_app(config, store), "127.0.0.1", 0) as base:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            console = Console(base, store, http)
+            await console.login()
+            token = await console.csrf(PATH)
+            status, _, page = await post(console, form(token, value="quake", preview="1"))
+            assert status == 400 and "no rule &#39;quake&#39;" in page
+            (rules / "quake.yaml").write_text(
+                "rules:\n  - id: quake\n    title: Earthquake\n    severity: high\n"
+                "    match: {any: [earthquake]}\n"
+            )
+            status, _, page = await post(console, form(token, value="quake", preview="1"))
+            assert status == 200, page.split('role="alert">')[-1][:300]
+    store.close()
