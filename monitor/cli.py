@@ -683,11 +683,9 @@ def digest_preview(name: str, config_path: Path, out: Path | None) -> None:
 
     Example: monitor digest preview humanitarian-desk --out preview.html
     """
-    from monitor.digest.plan import plan_subscription
     from monitor.digest.render import make_environment
-    from monitor.digest.silences import without_silenced
     from monitor.timeutil import utcnow
-    from monitor.worker.deliver import render_plan, targets
+    from monitor.worker.deliver import plan_pending, render_plan
 
     config = _load_config(config_path)
     sub = next((s for s in config.subscriptions if s.name == name), None)
@@ -696,10 +694,7 @@ def digest_preview(name: str, config_path: Path, out: Path | None) -> None:
     now = utcnow()
     with _open_store(config) as store:
         cursor, since = store.peek_subscription(name)
-        # what the worker would queue: silenced alerts left out
-        alerts = without_silenced(store.alerts_after(cursor), store.active_silences(name, now), now)
-        mutes = store.mutes(name)
-    plan = plan_subscription(name, targets(sub), sub.wants, alerts, cursor, now, mutes)
+        plan, _ = plan_pending(store, sub, cursor, now)  # what the worker would queue
     due = "now" if since is None else f"{sub.schedule.next_after(since):%Y-%m-%d %H:%M %Z}"
     click.echo(f"{name}: {sub.schedule.text}, next digest due {due}", err=True)
     if not plan.digests:

@@ -111,14 +111,6 @@ def silenced(alert: Alert, silences: Iterable[Silence], now: datetime) -> bool:
     return any(s.active(now) and s.matches(alert) for s in silences)
 
 
-def without_silenced(
-    alerts: Iterable[Alert], silences: Iterable[Silence], now: datetime
-) -> list[Alert]:
-    """The alerts no active silence matches, in their order."""
-    silences = [s for s in silences if s.active(now)]
-    return [a for a in alerts if not any(s.matches(a) for s in silences)]
-
-
 def split_silenced(
     alerts: Iterable[Alert],
     silences: Iterable[Silence],

@@ -30,8 +30,8 @@ from monitor.digest.plan import DigestPlan, Mutes, SubscriptionPlan, plan_subscr
 from monitor.digest.render import BoundedEnvironment, RenderError, make_environment, render_digest
 from monitor.digest.silences import hidden_text, split_silenced
 from monitor.intake.fetch import MAX_RETRY_AFTER
-from monitor.models import DeliveryResult, Message
-from monitor.store import NewDelivery, OutboxRow
+from monitor.models import Alert, DeliveryResult, Message
+from monitor.store import NewDelivery, OutboxRow, Store
 from monitor.timeutil import utcnow
 from monitor.web.tokens import digest_url, unsubscribe_url
 from monitor.worker.runtime import CycleReport, Runtime
@@ -54,6 +54,20 @@ def targets(sub: SubscriptionConfig) -> tuple[str, ...]:
     return sub.email if sub.webhook is None else (WEBHOOK_TARGET,)
 
 
+def plan_pending(
+    store: Store, sub: SubscriptionConfig, cursor: int, now: datetime
+) -> tuple[SubscriptionPlan, list[Alert]]:
+    """The digests of the subscription's alerts after `cursor` as the worker plans them:
+    silenced alerts left out (the cursor moves past them all the same), mutes applied per
+    target. Also the alerts silenced. The worker, `digest preview` and the console share it."""
+    alerts = store.alerts_after(cursor)
+    kept, hidden = split_silenced(alerts, store.active_silences(sub.name, now), now, sub.wants)
+    plan = plan_subscription(
+        sub.name, targets(sub), sub.wants, kept, cursor, now, store.mutes(sub.name)
+    )
+    return replace(plan, cursor=max((a.id for a in alerts), default=plan.cursor)), hidden
+
+
 def plan_due(
     rt: Runtime, sub: SubscriptionConfig, cursor: int, since: datetime | None, now: datetime
 ) -> SubscriptionPlan | None:
@@ -61,17 +75,12 @@ def plan_due(
     `since` is the last digest's time (None: no digest yet, so due whenever anything is)."""
     if since is not None and not sub.schedule.is_due(since, now):
         return None
-    alerts = rt.store.alerts_after(cursor)
-    if not alerts and sub.schedule.immediate:
+    plan, hidden = plan_pending(rt.store, sub, cursor, now)
+    if plan.cursor == cursor and not plan.digests and sub.schedule.immediate:
         return None  # nothing new and no clock to restart: no write
-    mutes = rt.store.mutes(sub.name)
-    # silenced alerts are left out, and the cursor moves past them all the same
-    silences = rt.store.active_silences(sub.name, now)
-    kept, hidden = split_silenced(alerts, silences, now, sub.wants)
-    plan = plan_subscription(sub.name, targets(sub), sub.wants, kept, cursor, now, mutes)
     if hidden:
         log.info("silenced: %s", hidden_text(hidden), extra={"subscription": sub.name})
-    return replace(plan, cursor=max((a.id for a in alerts), default=plan.cursor))
+    return plan
 
 
 async def build_digests(rt: Runtime, report: CycleReport, *, now: datetime) -> None:

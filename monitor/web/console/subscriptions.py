@@ -24,7 +24,7 @@ from monitor.channels.http import post
 from monitor.channels.registry import WEBHOOK_FORMATS
 from monitor.channels.smtp import send_batch
 from monitor.config import Config, SubscriptionConfig
-from monitor.digest.plan import DigestPlan, group_stories, plan_subscription
+from monitor.digest.plan import DigestPlan, group_stories
 from monitor.digest.render import make_environment, render_digest
 from monitor.intake.netguard import make_session
 from monitor.models import Alert, DeliveryResult, Match
@@ -34,7 +34,7 @@ from monitor.timeutil import utcnow
 from monitor.web.app import CONFIG, STORE
 from monitor.web.console.auth import operator, viewer
 from monitor.web.console.layout import render
-from monitor.worker.deliver import render_plan, targets
+from monitor.worker.deliver import plan_pending, render_plan
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,7 @@ def preview(config: Config, store: Store, sub: SubscriptionConfig) -> Preview | 
     """The subscription's next digest, planned and rendered as the worker would; None when
     nothing is pending."""
     cursor, _ = store.peek_subscription(sub.name)
-    alerts = store.alerts_after(cursor)
-    plan = plan_subscription(
-        sub.name, targets(sub), sub.wants, alerts, cursor, utcnow(), store.mutes(sub.name)
-    )
+    plan, _ = plan_pending(store, sub, cursor, utcnow())
     if not plan.digests:
         return None
     deliveries = render_plan(config, make_environment(config.templates_dir), sub, plan)
