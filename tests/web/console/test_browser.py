@@ -54,3 +54,37 @@ async def test_an_operator_logs_in_and_reads_the_overview(
             assert await page.evaluate("document.documentElement.scrollWidth") <= width
             await page.get_by_role("button", name="Log out").click()
             await page.get_by_label("Password").wait_for()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+async def test_the_playground_runs_the_shipped_rules_on_the_seed_page(
+    seeded_config, seed_site, browser, screenshots, width
+):
+    from monitor.store import Store
+
+    store = Store(seeded_config.database_url)
+    async with serving(make_app(seeded_config, store), "127.0.0.1", 0) as base:
+        page = await browser.new_page(viewport={"width": width, "height": 900})
+        await log_in(page, base)
+        await page.get_by_role("link", name="Rules").click()
+        await page.goto(f"{base}/console/rules/playground")
+        await page.get_by_label("A page or feed URL").fill(
+            f"{seed_site}/news/un-syria-peace-envoy-travels-moscow"
+        )
+        await page.get_by_role("button", name="Run").click()
+        results = page.get_by_role("region", name="Results")
+        await results.wait_for()
+        fired = results.locator("tr.fired")
+        assert sorted(await fired.evaluate_all("rows => rows.map(r => r.dataset.rule)")) == [
+            "ceasefire",
+            "displacement-figures",
+            "envoy-travel",
+        ]
+        marked = await fired.locator("mark").all_inner_texts()
+        assert any(m.lower().startswith("displac") for m in marked), marked
+        assert "Moscow" in await fired.filter(has_text="envoy").inner_text()
+        await page.screenshot(
+            path=str(screenshots / f"console-playground-{width}.png"), full_page=True
+        )
+        assert await page.evaluate("document.documentElement.scrollWidth") <= width
+    store.close()
