@@ -151,10 +151,12 @@ async def subscriptions(request: web.Request) -> web.Response:
     return render(request, "console/subscriptions.html.j2", title="Subscriptions", rows=rows)
 
 
-@viewer
-async def subscription(request: web.Request) -> web.Response:
+async def _page(request: web.Request) -> web.Response:
+    """One subscription's page: its next digest, and (after a POST) what the test message
+    just did."""
     config = request.app[CONFIG]
     sub = _find(config, request.match_info["name"])
+    results = await send_test(config, sub) if request.method == "POST" else None
     shown = await asyncio.to_thread(preview, config, request.app[STORE], sub)
     return render(
         request,
@@ -163,8 +165,13 @@ async def subscription(request: web.Request) -> web.Response:
         sub=sub,
         where=where_to(sub),
         preview=shown,
-        results=None,
+        results=results,
     )
+
+
+@viewer
+async def subscription(request: web.Request) -> web.Response:
+    return await _page(request)
 
 
 @viewer
@@ -184,19 +191,7 @@ async def preview_html(request: web.Request) -> web.Response:
 
 @operator
 async def test(request: web.Request) -> web.Response:
-    config = request.app[CONFIG]
-    sub = _find(config, request.match_info["name"])
-    results = await send_test(config, sub)
-    shown = await asyncio.to_thread(preview, config, request.app[STORE], sub)
-    return render(
-        request,
-        "console/subscription.html.j2",
-        title=f"Subscription {sub.name}",
-        sub=sub,
-        where=where_to(sub),
-        preview=shown,
-        results=results,
-    )
+    return await _page(request)
 
 
 def routes(app: web.Application) -> None:
