@@ -18,6 +18,7 @@ from monitor.store.base import _sqlite_begin, _sqlite_pragmas, migrate
 from monitor.store.feeds import FeedState, FeedStore
 from monitor.store.outbox import NewDelivery, OutboxEntry, OutboxRow, OutboxStore
 from monitor.store.schema import alerts, articles, feeds, metadata, subscriptions
+from monitor.store.search import SearchStore
 from monitor.store.silences import SilenceStore
 from monitor.store.subscribers import SubscriberStore, Unsubscribe
 from monitor.store.workers import HEARTBEAT, LEASE, WorkerStore
@@ -41,7 +42,14 @@ __all__ = [
 
 # SilenceStore reads alerts (it is an AlertStore): it comes before AlertStore
 class Store(
-    WorkerStore, FeedStore, ArticleStore, SilenceStore, AlertStore, OutboxStore, SubscriberStore
+    WorkerStore,
+    FeedStore,
+    ArticleStore,
+    SilenceStore,
+    AlertStore,
+    OutboxStore,
+    SubscriberStore,
+    SearchStore,
 ):
     """All reads and writes of the worker's state; each method is one short transaction."""
 

@@ -123,9 +123,13 @@ alerts = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     # the database's clock at insert: digests read only alerts settled for a moment (see SETTLE)
     Column("inserted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # the match's severity, copied out of its JSON by a trigger (migration 0010), for an index
+    Column("severity", String(16)),
     UniqueConstraint("article_id", "rule"),
-    # the console's alert history (store/search.py): one rule newest first, a date range
+    # the console's alert history (store/search.py): one rule or severity newest first, a
+    # date range
     Index("ix_alerts_rule", "rule", "id"),
+    Index("ix_alerts_severity", "severity", "id"),
     Index("ix_alerts_created_at", "created_at"),
 )
 

@@ -16,6 +16,7 @@ from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from monitor.config import Config, HttpConfig
+from monitor.digest.render import highlight
 from monitor.metrics import Metrics
 from monitor.status import utc_text
 from monitor.store import Store
@@ -94,6 +95,7 @@ def make_app(
         lstrip_blocks=True,
     )
     app[PAGES].filters["utc"] = utc_text
+    app[PAGES].filters["highlight"] = highlight  # a match's hits in its snippets, <mark>ed
     health.mount(app)
     unsubscribe.mount(app)
     digest.mount(app)

@@ -9,7 +9,7 @@ import time
 from aiohttp import web
 
 from monitor.web.app import CONFIG, page
-from monitor.web.console import auth, overview, rules, silences, subscriptions
+from monitor.web.console import alerts, auth, overview, rules, silences, story, subscriptions
 
 
 def mount(app: web.Application) -> None:
@@ -20,7 +20,7 @@ def mount(app: web.Application) -> None:
     app.router.add_get("/console/login", login_page)
     app.router.add_post("/console/login", login)
     app.router.add_post("/console/logout", logout)
-    for module in (overview, subscriptions, rules, silences):
+    for module in (overview, subscriptions, rules, silences, alerts, story):
         module.routes(app)
 
 

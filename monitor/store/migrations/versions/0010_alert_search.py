@@ -13,8 +13,9 @@ knowing of it:
   one: GIN holds no positions) reads it instead of running to_tsvector again. Config
   'simple': news comes in many languages, so no stemming (FTS5's unicode61 neither stems).
 
-Also indexes for the console: alerts by rule newest first, articles by feed, alerts by
-creation time (date ranges, alerts per hour), figure history by alert (a story's figures).
+Also indexes for the console: alerts by rule newest first, by severity (the match JSON's)
+newest first, by creation time (date ranges, alerts per hour), articles by feed, figure
+history by alert (a story's figures).
 
 Revision ID: 0010
 Revises: 0009
@@ -52,6 +53,10 @@ _SQLITE = [
     END""",
     f"""INSERT INTO alert_search(rowid, title, snippets)
         SELECT id, {_SQLITE_DOCUMENT.format(row="alerts")} FROM alerts""",
+    """CREATE TRIGGER alert_severity AFTER INSERT ON alerts BEGIN
+        UPDATE alerts SET severity = json_extract(new.match, '$.severity') WHERE id = new.id;
+    END""",
+    "UPDATE alerts SET severity = json_extract(match, '$.severity')",
 ]
 
 # PostgreSQL's parser reads markup: "<script>" would hide everything after it, "&amp;" is an
@@ -72,6 +77,14 @@ _POSTGRESQL = [
         FOR EACH ROW EXECUTE FUNCTION alert_search_insert()""",
     f"""INSERT INTO alert_search (alert_id, document)
         SELECT id, {_POSTGRESQL_DOCUMENT.format(row="alerts")} FROM alerts""",
+    """CREATE FUNCTION alert_severity() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        NEW.severity := NEW.match ->> 'severity';
+        RETURN NEW;
+    END $$""",
+    """CREATE TRIGGER alert_severity BEFORE INSERT ON alerts
+        FOR EACH ROW EXECUTE FUNCTION alert_severity()""",
+    "UPDATE alerts SET severity = match ->> 'severity'",
 ]
 
 
@@ -80,6 +93,10 @@ def upgrade() -> None:
     op.create_index("ix_alerts_created_at", "alerts", ["created_at"])
     op.create_index("ix_articles_feed_url", "articles", ["feed_url"])
     op.create_index("ix_figure_history_alert_id", "figure_history", ["alert_id"])
+    # the severity is the match's, in its JSON: a column of its own (kept by a trigger) for
+    # an index (SQLAlchemy cannot reflect SQLite's expression indexes)
+    op.add_column("alerts", sa.Column("severity", sa.String(length=16), nullable=True))
+    op.create_index("ix_alerts_severity", "alerts", ["severity", "id"])
     if op.get_context().dialect.name == "postgresql":
         op.create_table(
             "alert_search",
@@ -100,14 +117,20 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_context().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER alert_severity ON alerts")
+        op.execute("DROP FUNCTION alert_severity()")
         op.execute("DROP TRIGGER alert_search_insert ON alerts")
         op.execute("DROP FUNCTION alert_search_insert()")
         op.drop_index("ix_alert_search_document", table_name="alert_search")
         op.drop_table("alert_search")
     else:
+        op.execute("DROP TRIGGER alert_severity")
         op.execute("DROP TRIGGER alert_search_delete")
         op.execute("DROP TRIGGER alert_search_insert")
         op.execute("DROP TABLE alert_search")
+    op.drop_index("ix_alerts_severity", table_name="alerts")
+    with op.batch_alter_table("alerts") as batch:
+        batch.drop_column("severity")
     op.drop_index("ix_figure_history_alert_id", table_name="figure_history")
     op.drop_index("ix_articles_feed_url", table_name="articles")
     op.drop_index("ix_alerts_created_at", table_name="alerts")
