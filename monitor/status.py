@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -163,11 +164,29 @@ def _next(state: Any) -> datetime | None:
     return state.next_poll_at if state is not None else None
 
 
+# (rule paths, their files' mtimes and sizes) -> what _rules found: compiling a rule set
+# takes tens of milliseconds, and the console asks at every overview
+_RULES_SEEN: dict[tuple[object, ...], tuple[int | None, int]] = {}
+
+
 def _rules(config: Config) -> tuple[int | None, int]:
+    stamp = (config.rule_paths, *(_stat(f) for f in rule_files(config.rule_paths)))
+    if stamp not in _RULES_SEEN:
+        try:
+            found: tuple[int | None, int] = (len(load_rules(config.rule_paths).rules), 0)
+        except RuleError as exc:
+            found = (None, len(exc.problems))
+        _RULES_SEEN.clear()  # one rule set at a time is enough
+        _RULES_SEEN[stamp] = found
+    return _RULES_SEEN[stamp]
+
+
+def _stat(file: Path) -> tuple[str, float, int]:
     try:
-        return len(load_rules(config.rule_paths).rules), 0
-    except RuleError as exc:
-        return None, len(exc.problems)
+        info = file.stat()
+    except OSError:
+        return (str(file), 0.0, -1)
+    return (str(file), info.st_mtime, info.st_size)
 
 
 def _subscription(

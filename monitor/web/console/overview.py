@@ -20,6 +20,8 @@ from monitor.web.console.auth import viewer
 from monitor.web.console.layout import render
 
 CHART_HOURS = 72
+# feeds listed by name: those that need a look (failing, never polled), at most this many
+FEEDS_LISTED = 100
 
 
 @dataclass(frozen=True)
@@ -74,12 +76,17 @@ def _overview(request: web.Request) -> tuple[Status, HourlyChart]:
 async def overview(request: web.Request) -> web.Response:
     status, chart = await asyncio.to_thread(_overview, request)
     failing = [f for f in status.feeds if f.health == "failing"]
+    # healthy feeds are counted, not listed: a page of 5,000 rows helps nobody
+    attention = [f for f in status.feeds if f.health != "ok"]
     return render(
         request,
         "console/overview.html.j2",
         title="Overview",
         status=status,
         failing=failing,
+        listed=attention[:FEEDS_LISTED],
+        unlisted=len(attention) - min(len(attention), FEEDS_LISTED),
+        healthy=len(status.feeds) - len(attention),
         chart=chart,
         oldest_pending=as_utc(status.oldest_pending_at),
     )
