@@ -93,6 +93,7 @@ class AlertStore(StoreBase):
                         match=match_to_json(match),
                         previous_figures=[figure_to_json(f) for f in previous],
                         created_at=now,
+                        **_inserted_now(conn),
                     )
                 )
             )
@@ -162,3 +163,13 @@ class AlertStore(StoreBase):
             )
             for r in rows
         ]
+
+
+def _inserted_now(conn: Connection) -> dict[str, Any]:
+    """On PostgreSQL, `inserted_at` is the moment of the insert (`clock_timestamp()`), not of
+    the transaction's start (`now()`, the column default): the settle window then covers only
+    the few statements between the alert's insert and its commit, however long the article's
+    part of the transaction took."""
+    if conn.dialect.name == "postgresql":
+        return {"inserted_at": func.clock_timestamp()}
+    return {}
