@@ -147,22 +147,7 @@ class AlertStore(StoreBase):
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
-        return [
-            Alert(
-                id=r["id"],
-                article_url=r["url"],
-                article_title=r["title"],
-                published=as_utc(r["published"]),
-                site_name=r["site_name"],
-                match=match_from_json(r["match"]),
-                tags=tuple(r["tags"]),
-                previous_figures=tuple(figure_from_json(f) for f in r["previous_figures"]),
-                story_id=r["story_id"] or 0,
-                created_at=as_utc(r["created_at"]),
-                feed_url=r["feed_url"],
-            )
-            for r in rows
-        ]
+        return [alert_from_row(r) for r in rows]
 
 
 def _inserted_now(conn: Connection) -> dict[str, Any]:
@@ -173,3 +158,21 @@ def _inserted_now(conn: Connection) -> dict[str, Any]:
     if conn.dialect.name == "postgresql":
         return {"inserted_at": func.clock_timestamp()}
     return {}
+
+
+def alert_from_row(r: Any) -> Alert:
+    """An alert from a row of `alerts` joined with its article's url, title, published,
+    site_name, story_id and feed_url."""
+    return Alert(
+        id=r["id"],
+        article_url=r["url"],
+        article_title=r["title"],
+        published=as_utc(r["published"]),
+        site_name=r["site_name"],
+        match=match_from_json(r["match"]),
+        tags=tuple(r["tags"]),
+        previous_figures=tuple(figure_from_json(f) for f in r["previous_figures"]),
+        story_id=r["story_id"] or 0,
+        created_at=as_utc(r["created_at"]),
+        feed_url=r["feed_url"],
+    )

@@ -43,8 +43,8 @@ from sqlalchemy import (
     text,
 )
 
-from monitor.codec import figure_from_json, match_from_json
 from monitor.models import Alert, Figure
+from monitor.store.alerts import alert_from_row
 from monitor.store.base import StoreBase
 from monitor.store.schema import alert_search, alerts, articles, figure_history
 from monitor.timeutil import as_utc
@@ -380,18 +380,7 @@ class SearchStore(StoreBase):
 
 def _found(r: RowMapping) -> FoundAlert:
     return FoundAlert(
-        Alert(
-            id=r["id"],
-            article_url=r["url"],
-            article_title=r["title"],
-            published=as_utc(r["published"]),
-            site_name=r["site_name"],
-            match=match_from_json(r["match"]),
-            tags=tuple(r["tags"]),
-            previous_figures=tuple(figure_from_json(f) for f in r["previous_figures"]),
-            story_id=r["story_id"] or 0,
-            created_at=as_utc(r["created_at"]),
-        ),
+        alert_from_row(r),
         article_id=r["article_id"],
         feed_url=r["feed_url"],
     )
