@@ -132,15 +132,7 @@ class AlertStore(StoreBase):
 
     def _alerts(self, where: Any) -> list[Alert]:
         query = (
-            select(
-                alerts,
-                articles.c.url,
-                articles.c.title,
-                articles.c.published,
-                articles.c.site_name,
-                articles.c.story_id,
-                articles.c.feed_url,
-            )
+            select(alerts, *ARTICLE_COLUMNS)
             .join(articles, articles.c.id == alerts.c.article_id)
             .where(where)
             .order_by(alerts.c.id)
@@ -160,9 +152,19 @@ def _inserted_now(conn: Connection) -> dict[str, Any]:
     return {}
 
 
+# what an Alert needs of its article, beside the alert's own columns (`alert_from_row`)
+ARTICLE_COLUMNS = (
+    articles.c.url,
+    articles.c.title,
+    articles.c.published,
+    articles.c.site_name,
+    articles.c.story_id,
+    articles.c.feed_url,
+)
+
+
 def alert_from_row(r: Any) -> Alert:
-    """An alert from a row of `alerts` joined with its article's url, title, published,
-    site_name, story_id and feed_url."""
+    """An alert from a row of `alerts` joined with its article's ARTICLE_COLUMNS."""
     return Alert(
         id=r["id"],
         article_url=r["url"],

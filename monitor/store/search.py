@@ -44,7 +44,7 @@ from sqlalchemy import (
 )
 
 from monitor.models import Alert, Figure
-from monitor.store.alerts import alert_from_row
+from monitor.store.alerts import ARTICLE_COLUMNS, alert_from_row
 from monitor.store.base import StoreBase
 from monitor.store.schema import alert_search, alerts, articles, figure_history
 from monitor.timeutil import as_utc
@@ -65,12 +65,7 @@ _COLUMNS = (
     alerts.c.match,
     alerts.c.previous_figures,
     alerts.c.created_at,
-    articles.c.url,
-    articles.c.title,
-    articles.c.published,
-    articles.c.site_name,
-    articles.c.story_id,
-    articles.c.feed_url,
+    *ARTICLE_COLUMNS,
 )
 
 
